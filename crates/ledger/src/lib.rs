@@ -1,0 +1,1 @@
+//! Apply blocks of verified transactions to the ledger state: pure, deterministic, no I/O.

@@ -1,0 +1,190 @@
+//! Result codes: the stable outcome of every transaction.
+//!
+//! Each code has a fixed number and name that never change meaning. A rejected
+//! transaction carries the first failing check in this order of precedence:
+//! transaction checks (1xx), then each operation in order, and within an operation
+//! authorization (2xx), validation (3xx), existence (4xx), state (5xx), compliance (6xx).
+//! `docs/result-codes.md` lists them all with their meaning.
+
+use core::fmt;
+
+macro_rules! result_codes {
+    ($( $(#[doc = $doc:literal])* $name:ident = $num:literal, )*) => {
+        /// The outcome of a transaction.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(u16)]
+        pub enum ResultCode {
+            $( $(#[doc = $doc])* $name = $num, )*
+        }
+
+        impl ResultCode {
+            /// Every code, in numeric order.
+            pub const ALL: &'static [ResultCode] = &[$(ResultCode::$name,)*];
+
+            /// The stable numeric code.
+            pub const fn code(self) -> u16 {
+                self as u16
+            }
+
+            /// The stable name.
+            pub const fn name(self) -> &'static str {
+                match self { $( ResultCode::$name => stringify!($name), )* }
+            }
+
+            /// The code for a number, if assigned.
+            pub const fn from_code(code: u16) -> Option<Self> {
+                match code { $( $num => Some(ResultCode::$name), )* _ => None }
+            }
+
+            /// One line describing the code.
+            pub fn description(self) -> &'static str {
+                match self { $( ResultCode::$name => concat!($($doc, )*).trim(), )* }
+            }
+        }
+    };
+}
+
+result_codes! {
+    /// Applied.
+    Ok = 0,
+
+    /// The block time is past the transaction's expiry.
+    TxExpired = 100,
+    /// The expiry lies further past the block time than `MAX_TX_TTL_MS`.
+    TxExpiryTooFar = 101,
+    /// The sender key is not registered to any participant.
+    UnknownSender = 102,
+    /// The nonce was already used by this sender: a replay.
+    NonceReused = 103,
+    /// The nonce skips ahead of the sender's next nonce.
+    NonceGap = 104,
+    /// An approving key is not registered to any participant.
+    UnknownSigner = 105,
+
+    /// The approving participants lack the role or ownership the operation needs.
+    Unauthorized = 200,
+    /// The approving keys of the acting participant weigh less than its threshold.
+    InsufficientApprovals = 201,
+    /// The acting participant is suspended.
+    ParticipantSuspended = 202,
+
+    /// An amount is zero.
+    ZeroAmount = 300,
+    /// An amount is not a multiple of the instrument's minimum increment.
+    NotMultipleOfIncrement = 301,
+    /// Legs are empty, repeat an account pair and instrument, or move within one account.
+    InvalidLegs = 302,
+    /// A transfer's source and destination are the same account.
+    SameAccount = 303,
+    /// A key threshold is zero or above the total key weight.
+    InvalidThreshold = 304,
+    /// Instrument terms are inconsistent (scale, increment, dates, kind-specific rules).
+    InvalidInstrumentTerms = 305,
+    /// A compliance policy is inconsistent.
+    InvalidPolicy = 306,
+    /// The participant would hold more than `MAX_KEYS_PER_PARTICIPANT` keys, or a key weight is zero.
+    InvalidKeys = 307,
+    /// An expiry or deadline is not in the future or lies too far ahead.
+    InvalidDeadline = 308,
+    /// The roles requested are not allowed (e.g. the operator role after genesis).
+    InvalidRoles = 309,
+
+    /// No participant has this LEI.
+    ParticipantNotFound = 400,
+    /// A participant with this LEI exists.
+    ParticipantExists = 401,
+    /// No account has this id.
+    AccountNotFound = 402,
+    /// An account with this id exists.
+    AccountExists = 403,
+    /// No instrument has this id.
+    InstrumentNotFound = 404,
+    /// An instrument with this id exists.
+    InstrumentExists = 405,
+    /// Another instrument already has this ISIN or CUSIP.
+    IdentifierInUse = 406,
+    /// The key is not registered to the participant.
+    KeyNotFound = 407,
+    /// The key is already registered (to this or another participant).
+    KeyInUse = 408,
+    /// No pending instruction has this id.
+    InstructionNotFound = 409,
+    /// This participant already submitted this half of the instruction.
+    DuplicateInstruction = 410,
+    /// No hold has this id.
+    HoldNotFound = 411,
+    /// A hold with this id exists.
+    HoldExists = 412,
+
+    /// The available balance (balance less held and frozen amounts) is too small.
+    InsufficientBalance = 500,
+    /// The unfrozen amount exceeds what is frozen.
+    InsufficientFrozen = 501,
+    /// A balance or supply would overflow.
+    Overflow = 502,
+    /// The hold's deadline has not passed, so it cannot be refunded yet.
+    HoldNotExpired = 503,
+    /// The hold's deadline has passed, so it can no longer be released.
+    HoldExpired = 504,
+    /// The preimage is missing or does not hash to the hold's hash-lock.
+    PreimageMismatch = 505,
+    /// The instrument has matured and no longer moves.
+    InstrumentMatured = 506,
+    /// The amount is locked in holds or instructions and cannot be moved by force.
+    AmountLocked = 507,
+    /// The account is not owned by the participant required (e.g. recovery target).
+    AccountOwnerMismatch = 508,
+    /// The account holds more instruments than one recovery may move.
+    TooManyHoldings = 509,
+    /// The instruction's legs do not involve the submitting participant as a payer.
+    NotAParty = 510,
+
+    /// Compliance: the holder's KYC is not verified.
+    KycNotVerified = 600,
+    /// Compliance: the holder's KYC expired before the block date.
+    KycExpired = 601,
+    /// Compliance: the holder's jurisdiction is not allowed for the instrument.
+    JurisdictionNotAllowed = 602,
+    /// Compliance: the holder's investor class is not allowed for the instrument.
+    InvestorClassNotAllowed = 603,
+    /// Compliance: the credit would take the holder above the instrument's maximum balance.
+    MaxBalanceExceeded = 604,
+    /// Compliance: the credit would add a holder beyond the instrument's maximum holder count.
+    MaxHoldersExceeded = 605,
+    /// Compliance: the instrument is locked up until a later date.
+    LockedUp = 606,
+    /// Compliance: the instrument is paused.
+    InstrumentPaused = 607,
+    /// Compliance: the account is frozen.
+    AccountFrozen = 608,
+    /// Compliance: the holder is suspended.
+    HolderSuspended = 609,
+}
+
+impl ResultCode {
+    /// Whether the code is a compliance rule (6xx), i.e. names the rule that refused.
+    pub const fn is_compliance(self) -> bool {
+        self.code() >= 600 && self.code() < 700
+    }
+}
+
+impl fmt::Display for ResultCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_sorted_unique_and_round_trip() {
+        assert!(ResultCode::ALL.windows(2).all(|w| w[0].code() < w[1].code()));
+        for &c in ResultCode::ALL {
+            assert_eq!(ResultCode::from_code(c.code()), Some(c));
+            assert!(!c.description().is_empty());
+        }
+        assert_eq!(ResultCode::from_code(9999), None);
+    }
+}

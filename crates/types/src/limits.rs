@@ -1,0 +1,34 @@
+//! Named bounds. Every one is checked when decoding, so no input can exceed it.
+
+/// Operations in one transaction.
+pub const MAX_OPS_PER_TX: usize = 64;
+/// Approvals (key, signature) on one transaction.
+pub const MAX_APPROVALS_PER_TX: usize = 16;
+/// Legs in one settlement or instruction.
+pub const MAX_LEGS: usize = 32;
+/// Keys registered to one participant.
+pub const MAX_KEYS_PER_PARTICIPANT: usize = 16;
+/// Jurisdictions listed in one compliance policy.
+pub const MAX_POLICY_JURISDICTIONS: usize = 64;
+/// Bytes of a legal name.
+pub const MAX_LEGAL_NAME_BYTES: usize = 200;
+/// Bytes of an instrument name.
+pub const MAX_INSTRUMENT_NAME_BYTES: usize = 100;
+/// Bytes of a unique asset's title metadata.
+pub const MAX_TITLE_BYTES: usize = 512;
+/// Bytes of a trade reference (ISO 20022 allows 35 characters).
+pub const MAX_TRADE_REF_BYTES: usize = 35;
+/// Bytes of a chain id.
+pub const MAX_CHAIN_ID_BYTES: usize = 32;
+/// Encoded size of one signed transaction.
+pub const MAX_TX_BYTES: usize = 32 * 1024;
+/// How far past the block time a transaction's expiry may lie (one day).
+pub const MAX_TX_TTL_MS: u64 = 86_400_000;
+/// How far past the block time an instruction's expiry may lie (30 days).
+pub const MAX_INSTRUCTION_TTL_MS: u64 = 30 * 86_400_000;
+/// Holdings moved by one key-loss recovery (instruments held by the lost account).
+pub const MAX_RECOVERY_HOLDINGS: usize = 256;
+/// Decimal places an instrument may declare.
+pub const MAX_SCALE: u8 = 18;
+/// Instructions expired at the start of one block; the rest wait for the next block.
+pub const MAX_EXPIRIES_PER_BLOCK: usize = 10_000;

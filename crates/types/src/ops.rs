@@ -1,0 +1,427 @@
+//! Operations: the typed changes a transaction asks for. A transaction holds several and
+//! is atomic: every operation applies, or none does.
+
+use crate::amount::Amount;
+use crate::codec::{BoundedVec, Text};
+use crate::codec_struct;
+use crate::ids::{AccountId, Hash32, HoldId, InstrumentId, Lei};
+use crate::limits::*;
+use crate::model::*;
+use crate::time::Timestamp;
+use bytes::BufMut;
+use commonware_codec::Buf;
+use commonware_codec::{EncodeSize, Error, Read, ReadExt, Write};
+use commonware_cryptography::ed25519::PublicKey;
+
+/// A reason code recorded with supervisory actions (freezes, forced transfers, recovery),
+/// e.g. a court-order or case reference number agreed with the operator.
+pub type ReasonCode = u16;
+
+macro_rules! payload {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+        pub struct $name { $($(#[$fdoc])* pub $field: $ty),* }
+        codec_struct!($name { $($field),* });
+    };
+}
+
+payload!(
+    /// Register a new participant (operator only).
+    RegisterParticipant {
+        /// The participant's LEI, its identity on the ledger.
+        lei: Lei,
+        /// Identity fields.
+        profile: Profile,
+        /// Keys and weights.
+        keys: BoundedVec<WeightedKey, MAX_KEYS_PER_PARTICIPANT>,
+        /// Weight needed to act for the participant.
+        threshold: u16,
+        /// Weight needed to change the participant's keys and thresholds.
+        admin_threshold: u16,
+    }
+);
+payload!(
+    /// Replace a participant's identity fields (operator only).
+    UpdateParticipant {
+        /// Participant.
+        lei: Lei,
+        /// New identity fields.
+        profile: Profile,
+    }
+);
+payload!(
+    /// Suspend a participant: it can neither act nor be debited or credited (operator or regulator).
+    SuspendParticipant {
+        /// Participant.
+        lei: Lei,
+        /// Why.
+        reason: ReasonCode,
+    }
+);
+payload!(
+    /// Lift a suspension (operator or regulator).
+    ReinstateParticipant {
+        /// Participant.
+        lei: Lei,
+    }
+);
+payload!(
+    /// Add a key to a participant (the participant at its admin threshold, or the operator).
+    AddKey {
+        /// Participant.
+        lei: Lei,
+        /// New key and weight.
+        key: WeightedKey,
+    }
+);
+payload!(
+    /// Replace one key by another with the same weight.
+    RotateKey {
+        /// Participant.
+        lei: Lei,
+        /// Key to retire.
+        old: PublicKey,
+        /// Key to take its place.
+        new: PublicKey,
+    }
+);
+payload!(
+    /// Remove a key; the remaining weight must still meet both thresholds.
+    RemoveKey {
+        /// Participant.
+        lei: Lei,
+        /// Key to remove.
+        key: PublicKey,
+    }
+);
+payload!(
+    /// Change a participant's approval thresholds.
+    SetThresholds {
+        /// Participant.
+        lei: Lei,
+        /// Weight needed to act.
+        threshold: u16,
+        /// Weight needed for key and threshold changes.
+        admin_threshold: u16,
+    }
+);
+payload!(
+    /// Open an account for a participant (the participant itself, or the operator).
+    OpenAccount {
+        /// New account id.
+        account: AccountId,
+        /// Owner.
+        owner: Lei,
+        /// Purpose.
+        kind: AccountKind,
+    }
+);
+payload!(
+    /// Freeze a whole account: no debits or credits (operator or regulator).
+    FreezeAccount {
+        /// Account.
+        account: AccountId,
+        /// Why.
+        reason: ReasonCode,
+    }
+);
+payload!(
+    /// Unfreeze an account (operator or regulator).
+    UnfreezeAccount {
+        /// Account.
+        account: AccountId,
+    }
+);
+payload!(
+    /// Create an instrument (its issuer, or the operator on the issuer's behalf).
+    CreateInstrument {
+        /// New instrument id.
+        instrument: InstrumentId,
+        /// Issuing participant (must hold the issuer role).
+        issuer: Lei,
+        /// Display name.
+        name: Text<MAX_INSTRUMENT_NAME_BYTES>,
+        /// ISIN and CUSIP, where assigned.
+        ids: SecurityIds,
+        /// Decimal places of the minor unit.
+        scale: u8,
+        /// Every amount must be a multiple of this (Treasuries: $100 face).
+        min_increment: Amount,
+        /// Kind and terms.
+        kind: InstrumentKind,
+        /// Compliance policy.
+        policy: Policy,
+    }
+);
+payload!(
+    /// Replace an instrument's compliance policy (issuer or operator).
+    UpdatePolicy {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// New policy.
+        policy: Policy,
+    }
+);
+payload!(
+    /// Pause an instrument: nothing moves (issuer, operator or regulator).
+    PauseInstrument {
+        /// Instrument.
+        instrument: InstrumentId,
+    }
+);
+payload!(
+    /// Resume a paused instrument (issuer, operator or regulator).
+    UnpauseInstrument {
+        /// Instrument.
+        instrument: InstrumentId,
+    }
+);
+payload!(
+    /// Create new units in an account (issuer only).
+    Mint {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Credited account.
+        to: AccountId,
+        /// Amount.
+        amount: Amount,
+    }
+);
+payload!(
+    /// Destroy units held in one of the issuer's own accounts (issuer only).
+    Burn {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Debited account (owned by the issuer).
+        from: AccountId,
+        /// Amount.
+        amount: Amount,
+    }
+);
+payload!(
+    /// Move units free of payment (owner of the debited account).
+    Transfer {
+        /// The movement.
+        leg: Leg,
+    }
+);
+payload!(
+    /// Settle several legs atomically (DvP, PvP): every debited owner must approve.
+    Settle {
+        /// The legs.
+        legs: BoundedVec<Leg, MAX_LEGS>,
+    }
+);
+payload!(
+    /// Submit one side of a two-sided instruction. The instruction id is
+    /// SHA-256(trade_ref ‖ legs ‖ expiry); when both payers' halves are in, it settles.
+    Instruct {
+        /// Trade reference both sides agree on.
+        trade_ref: Text<MAX_TRADE_REF_BYTES>,
+        /// Every leg of the trade (both sides').
+        legs: BoundedVec<Leg, MAX_LEGS>,
+        /// Unmatched halves lapse at this instant.
+        expires_at: Timestamp,
+    }
+);
+payload!(
+    /// Withdraw one's own pending half of an instruction.
+    CancelInstruction {
+        /// Instruction id.
+        instruction: Hash32,
+    }
+);
+payload!(
+    /// Lock an amount for a beneficiary, with an optional SHA-256 hash-lock and a deadline.
+    PlaceHold {
+        /// New hold id.
+        hold: HoldId,
+        /// The movement the hold promises.
+        leg: Leg,
+        /// If set, release needs a preimage hashing to this.
+        hash_lock: Option<Hash32>,
+        /// Release is possible until, and refund only after, this instant.
+        deadline: Timestamp,
+    }
+);
+payload!(
+    /// Pay a hold to its beneficiary: by the payer, or by anyone with the preimage.
+    ReleaseHold {
+        /// Hold.
+        hold: HoldId,
+        /// Preimage of the hash-lock.
+        preimage: Option<Hash32>,
+    }
+);
+payload!(
+    /// Return a hold to the payer: after the deadline, or at any time by the beneficiary.
+    RefundHold {
+        /// Hold.
+        hold: HoldId,
+    }
+);
+payload!(
+    /// Freeze part of a holding (regulator or operator).
+    FreezeHolding {
+        /// Account.
+        account: AccountId,
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Amount added to the frozen part.
+        amount: Amount,
+        /// Why.
+        reason: ReasonCode,
+    }
+);
+payload!(
+    /// Unfreeze part of a holding (regulator or operator).
+    UnfreezeHolding {
+        /// Account.
+        account: AccountId,
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Amount released from the frozen part.
+        amount: Amount,
+    }
+);
+payload!(
+    /// Move units by order of the regulator (e.g. a court order), frozen units included.
+    ForcedTransfer {
+        /// The movement.
+        leg: Leg,
+        /// Why.
+        reason: ReasonCode,
+    }
+);
+payload!(
+    /// Key-loss recovery: move every holding of an account to another account of the same
+    /// participant and freeze the old one (regulator or operator).
+    RecoverAccount {
+        /// Account whose keys were lost.
+        from: AccountId,
+        /// New account of the same owner.
+        to: AccountId,
+        /// Why.
+        reason: ReasonCode,
+    }
+);
+
+macro_rules! operations {
+    ($($(#[$doc:meta])* $variant:ident($payload:ident) = $tag:literal,)*) => {
+        /// One typed operation of a transaction.
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+        pub enum Operation {
+            $($(#[$doc])* $variant($payload),)*
+        }
+
+        impl Operation {
+            /// Stable name of the operation.
+            pub fn name(&self) -> &'static str {
+                match self { $(Self::$variant(_) => stringify!($variant),)* }
+            }
+
+            /// Every operation name, in tag order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($variant),)*];
+        }
+
+        impl Write for Operation {
+            fn write(&self, buf: &mut impl BufMut) {
+                match self { $(Self::$variant(p) => { buf.put_u8($tag); p.write(buf); })* }
+            }
+        }
+
+        impl EncodeSize for Operation {
+            fn encode_size(&self) -> usize {
+                1 + match self { $(Self::$variant(p) => p.encode_size(),)* }
+            }
+        }
+
+        impl Read for Operation {
+            type Cfg = ();
+            fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+                match u8::read(buf)? {
+                    $($tag => Ok(Self::$variant($payload::read(buf)?)),)*
+                    other => Err(Error::InvalidEnum(other)),
+                }
+            }
+        }
+
+        $(impl From<$payload> for Operation {
+            fn from(p: $payload) -> Self { Self::$variant(p) }
+        })*
+    };
+}
+
+operations! {
+    /// See [RegisterParticipant].
+    RegisterParticipant(RegisterParticipant) = 0,
+    /// See [UpdateParticipant].
+    UpdateParticipant(UpdateParticipant) = 1,
+    /// See [SuspendParticipant].
+    SuspendParticipant(SuspendParticipant) = 2,
+    /// See [ReinstateParticipant].
+    ReinstateParticipant(ReinstateParticipant) = 3,
+    /// See [AddKey].
+    AddKey(AddKey) = 4,
+    /// See [RotateKey].
+    RotateKey(RotateKey) = 5,
+    /// See [RemoveKey].
+    RemoveKey(RemoveKey) = 6,
+    /// See [SetThresholds].
+    SetThresholds(SetThresholds) = 7,
+    /// See [OpenAccount].
+    OpenAccount(OpenAccount) = 8,
+    /// See [FreezeAccount].
+    FreezeAccount(FreezeAccount) = 9,
+    /// See [UnfreezeAccount].
+    UnfreezeAccount(UnfreezeAccount) = 10,
+    /// See [CreateInstrument].
+    CreateInstrument(CreateInstrument) = 11,
+    /// See [UpdatePolicy].
+    UpdatePolicy(UpdatePolicy) = 12,
+    /// See [PauseInstrument].
+    PauseInstrument(PauseInstrument) = 13,
+    /// See [UnpauseInstrument].
+    UnpauseInstrument(UnpauseInstrument) = 14,
+    /// See [Mint].
+    Mint(Mint) = 15,
+    /// See [Burn].
+    Burn(Burn) = 16,
+    /// See [Transfer].
+    Transfer(Transfer) = 17,
+    /// See [Settle].
+    Settle(Settle) = 18,
+    /// See [Instruct].
+    Instruct(Instruct) = 19,
+    /// See [CancelInstruction].
+    CancelInstruction(CancelInstruction) = 20,
+    /// See [PlaceHold].
+    PlaceHold(PlaceHold) = 21,
+    /// See [ReleaseHold].
+    ReleaseHold(ReleaseHold) = 22,
+    /// See [RefundHold].
+    RefundHold(RefundHold) = 23,
+    /// See [FreezeHolding].
+    FreezeHolding(FreezeHolding) = 24,
+    /// See [UnfreezeHolding].
+    UnfreezeHolding(UnfreezeHolding) = 25,
+    /// See [ForcedTransfer].
+    ForcedTransfer(ForcedTransfer) = 26,
+    /// See [RecoverAccount].
+    RecoverAccount(RecoverAccount) = 27,
+}
+
+impl Instruct {
+    /// The instruction id both halves share: SHA-256 over the encoded trade reference,
+    /// legs and expiry.
+    pub fn instruction_id(&self) -> Hash32 {
+        use commonware_codec::Encode as _;
+        let trade_ref = self.trade_ref.encode();
+        let legs = self.legs.encode();
+        let expiry = self.expires_at.encode();
+        Hash32::digest(&[b"tally/instruction", &trade_ref, &legs, &expiry])
+    }
+}
