@@ -264,11 +264,11 @@ impl Lei {
 }
 #[cfg(feature = "arbitrary")]
 impl Isin {
-    const SAMPLES: &'static [&'static str] = &["US0378331005", "US91282CJL54"];
+    const SAMPLES: &'static [&'static str] = &["US0378331005", "US91282CJL64"];
 }
 #[cfg(feature = "arbitrary")]
 impl Cusip {
-    const SAMPLES: &'static [&'static str] = &["037833100", "91282CJL5"];
+    const SAMPLES: &'static [&'static str] = &["037833100", "91282CJL6"];
 }
 #[cfg(feature = "arbitrary")]
 impl Country {
@@ -438,8 +438,8 @@ mod tests {
         assert_eq!(apple.embedded_cusip(), Some(Cusip::parse("037833100").unwrap()));
         assert!(Isin::parse("US0378331006").is_err());
         assert!(Isin::parse("GB0002634946").is_ok()); // BAE Systems
-        assert!(Cusip::parse("91282CJL5").is_ok()); // a Treasury note
-        assert!(Isin::parse("US91282CJL54").is_ok());
+        assert!(Cusip::parse("91282CJL6").is_ok()); // a Treasury note
+        assert!(Isin::parse("US91282CJL64").is_ok());
         assert_eq!(
             Cusip::parse("037833101"),
             Err(IdError::CheckDigit { kind: "CUSIP" })

@@ -420,7 +420,7 @@ mod tests {
             raw[32 + i] = (sum & 0xff) as u8;
             carry = sum >> 8;
         }
-        let sig = Signature::decode(commonware_codec::Copying(raw.as_slice()));
+        let sig = <Signature as commonware_codec::DecodeExt<()>>::decode(commonware_codec::Copying(raw.as_slice()));
         // Either the codec refuses the encoding or verification does; never accepted.
         if let Ok(sig) = sig {
             let mut bad = signed;
