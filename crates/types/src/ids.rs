@@ -264,7 +264,7 @@ impl Lei {
 }
 #[cfg(feature = "arbitrary")]
 impl Isin {
-    const SAMPLES: &'static [&'static str] = &["US0378331005", "US91282CJL64"];
+    const SAMPLES: &'static [&'static str] = &["US0378331005", "US91282CJL63"];
 }
 #[cfg(feature = "arbitrary")]
 impl Cusip {
@@ -439,7 +439,7 @@ mod tests {
         assert!(Isin::parse("US0378331006").is_err());
         assert!(Isin::parse("GB0002634946").is_ok()); // BAE Systems
         assert!(Cusip::parse("91282CJL6").is_ok()); // a Treasury note
-        assert!(Isin::parse("US91282CJL64").is_ok());
+        assert!(Isin::parse("US91282CJL63").is_ok());
         assert_eq!(
             Cusip::parse("037833101"),
             Err(IdError::CheckDigit { kind: "CUSIP" })
