@@ -3,7 +3,8 @@
 //! Each code has a fixed number and name that never change meaning. A rejected
 //! transaction carries the first failing check in this order of precedence:
 //! transaction checks (1xx), then each operation in order, and within an operation
-//! authorization (2xx), validation (3xx), existence (4xx), state (5xx), compliance (6xx).
+//! authorization (2xx), validation (3xx), existence (4xx), compliance (6xx), and last
+//! the state of balances, holds and instructions (5xx).
 //! `docs/result-codes.md` lists them all with their meaning.
 
 use core::fmt;

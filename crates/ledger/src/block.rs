@@ -1,0 +1,170 @@
+//! Applying blocks: transaction checks, atomic execution, receipts, genesis.
+
+use crate::events::{BlockOutcome, Event, Receipt};
+use crate::exec::Ctx;
+use crate::schema::{self, keys, Meta};
+use crate::store::{apply_writes, Store};
+use tally_types::limits::MAX_TX_TTL_MS;
+use tally_types::{ChainId, Operation, ResultCode, Timestamp, VerifiedTx};
+
+/// What consensus says about the block being applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// Height: one more than the last applied block.
+    pub height: u64,
+    /// Block time, never earlier than the last block's.
+    pub time: Timestamp,
+}
+
+/// A block that cannot follow the current state. Consensus never produces one; the
+/// check guards the caller's wiring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BlockError {
+    /// The height is not the next one.
+    #[error("block height {got}, expected {expected}")]
+    Height {
+        /// Height given.
+        got: u64,
+        /// Height expected.
+        expected: u64,
+    },
+    /// The time runs backwards.
+    #[error("block time {got} before previous block time {previous}")]
+    Time {
+        /// Time given.
+        got: Timestamp,
+        /// Previous block's time.
+        previous: Timestamp,
+    },
+}
+
+/// A genesis operation failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("genesis operation {index} failed: {code}")]
+pub struct GenesisError {
+    /// Index of the operation.
+    pub index: usize,
+    /// Why.
+    pub code: ResultCode,
+}
+
+/// The initial state, as a list of operations applied without signatures (there are no
+/// keys to sign with yet), all or none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Genesis {
+    /// Genesis time: the time of height 0.
+    pub time: Timestamp,
+    /// Operations, typically participants, accounts, instruments and mints.
+    pub operations: Vec<Operation>,
+}
+
+/// The ledger state machine for one chain.
+#[derive(Clone, Debug)]
+pub struct Ledger {
+    chain: ChainId,
+}
+
+impl Ledger {
+    /// A ledger for `chain`. Transactions verified for another chain are refused.
+    pub fn new(chain: ChainId) -> Self {
+        Self { chain }
+    }
+
+    /// The chain id.
+    pub fn chain(&self) -> &ChainId {
+        &self.chain
+    }
+
+    /// Writes the genesis state into an empty store.
+    pub fn init_genesis<S: Store + ?Sized>(&self, store: &mut S, genesis: &Genesis) -> Result<(), GenesisError> {
+        assert!(store.get(&keys::meta()).is_none(), "genesis on a non-empty store");
+        let mut ctx = Ctx::new(&*store, genesis.time);
+        ctx.genesis = true;
+        for (index, op) in genesis.operations.iter().enumerate() {
+            ctx.execute(op).map_err(|code| GenesisError { index, code })?;
+        }
+        let writes = ctx.st.into_writes();
+        apply_writes(store, writes);
+        store.put(keys::meta(), schema::encode(&Meta { height: 0, time: genesis.time }));
+        Ok(())
+    }
+
+    /// The last applied block's height and time.
+    pub fn meta<S: Store + ?Sized>(store: &S) -> Meta {
+        store.get(&keys::meta()).map(|b| schema::decode(&b)).unwrap_or_default()
+    }
+
+    /// Applies a block: lapses due instructions, then each transaction in order, each
+    /// atomically. Returns one receipt per transaction.
+    pub fn apply_block<S: Store + ?Sized>(
+        &self,
+        store: &mut S,
+        env: BlockEnv,
+        txs: &[VerifiedTx],
+    ) -> Result<BlockOutcome, BlockError> {
+        let meta = Self::meta(store);
+        if env.height != meta.height + 1 {
+            return Err(BlockError::Height { got: env.height, expected: meta.height + 1 });
+        }
+        if env.time < meta.time {
+            return Err(BlockError::Time { got: env.time, previous: meta.time });
+        }
+        let mut ctx = Ctx::new(&*store, env.time);
+        ctx.expire_instructions(env.time);
+        let block_events = ctx.events;
+        let writes = ctx.st.into_writes();
+        apply_writes(store, writes);
+
+        let receipts = txs.iter().map(|tx| self.apply_tx(store, env.time, tx)).collect();
+        store.put(keys::meta(), schema::encode(&Meta { height: env.height, time: env.time }));
+        Ok(BlockOutcome { block_events, receipts })
+    }
+
+    fn apply_tx<S: Store + ?Sized>(&self, store: &mut S, time: Timestamp, vtx: &VerifiedTx) -> Receipt {
+        assert_eq!(vtx.chain(), &self.chain, "transaction verified for another chain");
+        let reject = |code, failed_op| Receipt { tx_id: vtx.id(), code, failed_op, events: Vec::new() };
+        let mut ctx = Ctx::new(&*store, time);
+        if let Err(code) = Self::check_tx(&mut ctx, vtx) {
+            return reject(code, None);
+        }
+        for (i, op) in vtx.tx().operations.iter().enumerate() {
+            if let Err(code) = ctx.execute(op) {
+                return reject(code, u16::try_from(i).ok());
+            }
+        }
+        let next = vtx.tx().nonce + 1;
+        ctx.st.put(keys::nonce(&vtx.tx().sender), schema::encode(&next));
+        let events: Vec<Event> = std::mem::take(&mut ctx.events);
+        let writes = ctx.st.into_writes();
+        apply_writes(store, writes);
+        Receipt { tx_id: vtx.id(), code: ResultCode::Ok, failed_op: None, events }
+    }
+
+    /// Transaction-level checks (1xx), in precedence order; fills in who approved.
+    fn check_tx<S: Store + ?Sized>(ctx: &mut Ctx<'_, S>, vtx: &VerifiedTx) -> Result<(), ResultCode> {
+        let tx = vtx.tx();
+        if ctx.time > tx.expires_at {
+            return Err(ResultCode::TxExpired);
+        }
+        if tx.expires_at > ctx.time.plus_ms(MAX_TX_TTL_MS) {
+            return Err(ResultCode::TxExpiryTooFar);
+        }
+        let sender = ctx.key_owner(&tx.sender).ok_or(ResultCode::UnknownSender)?;
+        let expected: u64 =
+            ctx.st.get(&keys::nonce(&tx.sender)).map(|b| schema::decode(&b)).unwrap_or(0);
+        if tx.nonce < expected {
+            return Err(ResultCode::NonceReused);
+        }
+        if tx.nonce > expected {
+            return Err(ResultCode::NonceGap);
+        }
+        for key in vtx.signers() {
+            let owner = ctx.key_owner(key).ok_or(ResultCode::UnknownSigner)?;
+            let rec = ctx.participant(&owner).expect("key owner is registered");
+            let weight = rec.keys.iter().find(|k| &k.key == key).map_or(0, |k| u32::from(k.weight));
+            *ctx.approvals.entry(owner).or_insert(0) += weight;
+        }
+        ctx.sender = Some(sender);
+        Ok(())
+    }
+}

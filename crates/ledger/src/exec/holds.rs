@@ -1,0 +1,79 @@
+//! Holds (escrow): lock units for a beneficiary, with an optional SHA-256 hash-lock and a
+//! deadline. Release pays the beneficiary (payer's approval, or the preimage) before the
+//! deadline; refund returns the units after it (or at any time, by the beneficiary).
+
+use super::{fail, Check, Ctx, Debit, Level};
+use crate::events::{Event, MoveKind};
+use crate::schema::{self, keys, HoldRecord};
+use crate::store::Store;
+use tally_types::limits::MAX_INSTRUCTION_TTL_MS;
+use tally_types::ops::{PlaceHold, RefundHold, ReleaseHold};
+use tally_types::{Hash32, HoldId, ResultCode};
+
+impl<S: Store + ?Sized> Ctx<'_, S> {
+    fn hold_record(&self, id: HoldId) -> Result<HoldRecord, ResultCode> {
+        self.st.get(&keys::hold(id)).map(|b| schema::decode(&b)).ok_or(ResultCode::HoldNotFound)
+    }
+
+    pub(crate) fn place_hold(&mut self, op: &PlaceHold) -> Check {
+        let payer = self.account(op.leg.from)?.owner;
+        self.authorize(&payer, Level::Act)?;
+        if op.leg.from == op.leg.to {
+            return fail(ResultCode::SameAccount);
+        }
+        if op.deadline <= self.time || op.deadline > self.time.plus_ms(MAX_INSTRUCTION_TTL_MS) {
+            return fail(ResultCode::InvalidDeadline);
+        }
+        if self.hold_record(op.hold).is_ok() {
+            return fail(ResultCode::HoldExists);
+        }
+        self.precheck_credit(&op.leg)?;
+        self.hold_units(&op.leg)?;
+        let rec = HoldRecord { leg: op.leg, hash_lock: op.hash_lock, deadline: op.deadline };
+        self.st.put(keys::hold(op.hold), schema::encode(&rec));
+        self.events.push(Event::HoldPlaced(op.hold));
+        Ok(())
+    }
+
+    pub(crate) fn release_hold(&mut self, op: &ReleaseHold) -> Check {
+        let rec = self.hold_record(op.hold)?;
+        match (&rec.hash_lock, &op.preimage) {
+            // With a hash-lock, the preimage is the authority: whoever learned it may claim.
+            (Some(lock), Some(preimage)) => {
+                if Hash32::digest(&[&preimage.0]) != *lock {
+                    return fail(ResultCode::PreimageMismatch);
+                }
+            }
+            (Some(_), None) => return fail(ResultCode::PreimageMismatch),
+            (None, _) => {
+                let payer = self.account(rec.leg.from)?.owner;
+                self.authorize(&payer, Level::Act)?;
+            }
+        }
+        if self.time >= rec.deadline {
+            return fail(ResultCode::HoldExpired);
+        }
+        self.move_units(&rec.leg, Debit::Held, MoveKind::HoldRelease)?;
+        self.st.delete(&keys::hold(op.hold));
+        self.events.push(Event::HoldReleased(op.hold));
+        Ok(())
+    }
+
+    pub(crate) fn refund_hold(&mut self, op: &RefundHold) -> Check {
+        let rec = self.hold_record(op.hold)?;
+        let payer = self.account(rec.leg.from)?.owner;
+        let beneficiary = self.account(rec.leg.to)?.owner;
+        // The beneficiary may give the hold back at any time; the payer only after the
+        // deadline.
+        if self.authorize(&beneficiary, Level::Act).is_err() {
+            self.authorize(&payer, Level::Act)?;
+            if self.time < rec.deadline {
+                return fail(ResultCode::HoldNotExpired);
+            }
+        }
+        self.unhold_units(&rec.leg);
+        self.st.delete(&keys::hold(op.hold));
+        self.events.push(Event::HoldRefunded(op.hold));
+        Ok(())
+    }
+}

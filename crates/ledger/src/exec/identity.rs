@@ -1,0 +1,207 @@
+//! Participants, their keys, and accounts.
+
+use super::{fail, Check, Ctx, Level};
+use crate::events::Event;
+use crate::schema::{self, keys, AccountRecord, ParticipantRecord};
+use crate::store::Store;
+use tally_types::codec::BoundedVec;
+use tally_types::limits::MAX_KEYS_PER_PARTICIPANT;
+use tally_types::model::{Role, WeightedKey};
+use tally_types::ops::*;
+use tally_types::{Lei, PublicKey, ResultCode};
+
+const OPERATOR: &[Role] = &[Role::Operator];
+const SUPERVISORS: &[Role] = &[Role::Operator, Role::Regulator];
+
+/// Thresholds must be at least 1 and reachable by the keys' total weight.
+fn check_thresholds(keys: &[WeightedKey], threshold: u16, admin_threshold: u16) -> Check {
+    if keys.is_empty() || keys.iter().any(|k| k.weight == 0) {
+        return fail(ResultCode::InvalidKeys);
+    }
+    let total: u32 = keys.iter().map(|k| u32::from(k.weight)).sum();
+    if threshold == 0 || admin_threshold == 0 || u32::from(threshold.max(admin_threshold)) > total {
+        return fail(ResultCode::InvalidThreshold);
+    }
+    Ok(())
+}
+
+impl<S: Store + ?Sized> Ctx<'_, S> {
+    pub(crate) fn key_owner(&self, key: &PublicKey) -> Option<Lei> {
+        self.st.get(&keys::key_owner(key)).map(|b| schema::decode(&b))
+    }
+
+    fn set_keys(&mut self, lei: &Lei, rec: &mut ParticipantRecord, keys: Vec<WeightedKey>) -> Check {
+        if keys.len() > MAX_KEYS_PER_PARTICIPANT {
+            return fail(ResultCode::InvalidKeys);
+        }
+        check_thresholds(&keys, rec.threshold, rec.admin_threshold)?;
+        rec.keys = BoundedVec::new(keys).ok_or(ResultCode::InvalidKeys)?;
+        self.put_participant(lei, rec);
+        Ok(())
+    }
+
+    fn claim_key(&mut self, lei: &Lei, key: &PublicKey) -> Check {
+        if self.key_owner(key).is_some() {
+            return fail(ResultCode::KeyInUse);
+        }
+        self.st.put(keys::key_owner(key), schema::encode(lei));
+        self.events.push(Event::KeyAdded(*lei, key.clone()));
+        Ok(())
+    }
+
+    fn release_key(&mut self, lei: &Lei, key: &PublicKey) {
+        self.st.delete(&keys::key_owner(key));
+        self.events.push(Event::KeyRemoved(*lei, key.clone()));
+    }
+
+    pub(crate) fn register_participant(&mut self, op: &RegisterParticipant) -> Check {
+        self.authorize_role(OPERATOR)?;
+        if op.profile.roles.is_empty() {
+            return fail(ResultCode::InvalidRoles);
+        }
+        let mut sorted: Vec<&PublicKey> = op.keys.iter().map(|k| &k.key).collect();
+        sorted.sort();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return fail(ResultCode::InvalidKeys);
+        }
+        check_thresholds(&op.keys, op.threshold, op.admin_threshold)?;
+        if self.participant(&op.lei).is_ok() {
+            return fail(ResultCode::ParticipantExists);
+        }
+        for k in op.keys.iter() {
+            self.claim_key(&op.lei, &k.key)?;
+        }
+        let rec = ParticipantRecord {
+            profile: op.profile.clone(),
+            keys: op.keys.clone(),
+            threshold: op.threshold,
+            admin_threshold: op.admin_threshold,
+            suspended: false,
+        };
+        self.put_participant(&op.lei, &rec);
+        self.events.push(Event::ParticipantRegistered(op.lei));
+        Ok(())
+    }
+
+    pub(crate) fn update_participant(&mut self, op: &UpdateParticipant) -> Check {
+        self.authorize_role(OPERATOR)?;
+        if op.profile.roles.is_empty() {
+            return fail(ResultCode::InvalidRoles);
+        }
+        let mut rec = self.participant(&op.lei)?;
+        rec.profile = op.profile.clone();
+        self.put_participant(&op.lei, &rec);
+        self.events.push(Event::ParticipantUpdated(op.lei));
+        Ok(())
+    }
+
+    pub(crate) fn suspend_participant(&mut self, op: &SuspendParticipant) -> Check {
+        self.authorize_role(SUPERVISORS)?;
+        let mut rec = self.participant(&op.lei)?;
+        // Suspending an operator could leave the network without one; that takes a
+        // change of roles by another operator first.
+        if rec.profile.roles.has(Role::Operator) {
+            return fail(ResultCode::InvalidRoles);
+        }
+        rec.suspended = true;
+        self.put_participant(&op.lei, &rec);
+        self.events.push(Event::ParticipantSuspended(op.lei, op.reason));
+        Ok(())
+    }
+
+    pub(crate) fn reinstate_participant(&mut self, op: &ReinstateParticipant) -> Check {
+        self.authorize_role(SUPERVISORS)?;
+        let mut rec = self.participant(&op.lei)?;
+        rec.suspended = false;
+        self.put_participant(&op.lei, &rec);
+        self.events.push(Event::ParticipantReinstated(op.lei));
+        Ok(())
+    }
+
+    pub(crate) fn add_key(&mut self, op: &AddKey) -> Check {
+        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        if op.key.weight == 0 {
+            return fail(ResultCode::InvalidKeys);
+        }
+        let mut rec = self.participant(&op.lei)?;
+        let mut keys = rec.keys.to_vec();
+        keys.push(op.key.clone());
+        if keys.len() > MAX_KEYS_PER_PARTICIPANT {
+            return fail(ResultCode::InvalidKeys);
+        }
+        self.claim_key(&op.lei, &op.key.key)?;
+        self.set_keys(&op.lei, &mut rec, keys)
+    }
+
+    pub(crate) fn rotate_key(&mut self, op: &RotateKey) -> Check {
+        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        let mut rec = self.participant(&op.lei)?;
+        let mut keys = rec.keys.to_vec();
+        let Some(slot) = keys.iter_mut().find(|k| k.key == op.old) else {
+            return fail(ResultCode::KeyNotFound);
+        };
+        slot.key = op.new.clone();
+        self.claim_key(&op.lei, &op.new)?;
+        self.release_key(&op.lei, &op.old);
+        self.set_keys(&op.lei, &mut rec, keys)
+    }
+
+    pub(crate) fn remove_key(&mut self, op: &RemoveKey) -> Check {
+        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        let mut rec = self.participant(&op.lei)?;
+        let mut keys = rec.keys.to_vec();
+        let before = keys.len();
+        keys.retain(|k| k.key != op.key);
+        if keys.len() == before {
+            return fail(ResultCode::KeyNotFound);
+        }
+        self.set_keys(&op.lei, &mut rec, keys)?;
+        self.release_key(&op.lei, &op.key);
+        Ok(())
+    }
+
+    pub(crate) fn set_thresholds(&mut self, op: &SetThresholds) -> Check {
+        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        let mut rec = self.participant(&op.lei)?;
+        check_thresholds(&rec.keys, op.threshold, op.admin_threshold)?;
+        rec.threshold = op.threshold;
+        rec.admin_threshold = op.admin_threshold;
+        self.put_participant(&op.lei, &rec);
+        self.events.push(Event::ThresholdsChanged(op.lei));
+        Ok(())
+    }
+
+    pub(crate) fn open_account(&mut self, op: &OpenAccount) -> Check {
+        self.authorize_self_or_role(&op.owner, Level::Act, OPERATOR)?;
+        let owner = self.participant(&op.owner)?;
+        if self.account(op.account).is_ok() {
+            return fail(ResultCode::AccountExists);
+        }
+        if owner.suspended {
+            return fail(ResultCode::HolderSuspended);
+        }
+        let rec = AccountRecord { owner: op.owner, kind: op.kind, frozen: false };
+        self.put_account(op.account, &rec);
+        self.st.put(keys::account_by_owner(&op.owner, op.account), Vec::new());
+        self.events.push(Event::AccountOpened(op.account, op.owner, op.kind));
+        Ok(())
+    }
+
+    pub(crate) fn freeze_account(&mut self, op: &FreezeAccount) -> Check {
+        self.authorize_role(SUPERVISORS)?;
+        let mut rec = self.account(op.account)?;
+        rec.frozen = true;
+        self.put_account(op.account, &rec);
+        self.events.push(Event::AccountFrozen(op.account, op.reason));
+        Ok(())
+    }
+
+    pub(crate) fn unfreeze_account(&mut self, op: &UnfreezeAccount) -> Check {
+        self.authorize_role(SUPERVISORS)?;
+        let mut rec = self.account(op.account)?;
+        rec.frozen = false;
+        self.put_account(op.account, &rec);
+        self.events.push(Event::AccountUnfrozen(op.account));
+        Ok(())
+    }
+}

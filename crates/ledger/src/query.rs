@@ -1,0 +1,82 @@
+//! Typed reads of the ledger state, for tests, the API and tools.
+
+use crate::schema::{self, keys, AccountRecord, Holding, HoldRecord, InstructionRecord, InstrumentRecord, ParticipantRecord};
+use crate::store::Store;
+use tally_types::{AccountId, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei, PublicKey};
+
+/// Read-only typed access to a store.
+pub struct StateReader<'a, S: Store + ?Sized>(pub &'a S);
+
+impl<S: Store + ?Sized> StateReader<'_, S> {
+    fn read<T: commonware_codec::Read<Cfg = ()>>(&self, key: &[u8]) -> Option<T> {
+        self.0.get(key).map(|b| schema::decode(&b))
+    }
+
+    /// A participant.
+    pub fn participant(&self, lei: &Lei) -> Option<ParticipantRecord> {
+        self.read(&keys::participant(lei))
+    }
+    /// The participant owning a key.
+    pub fn key_owner(&self, key: &PublicKey) -> Option<Lei> {
+        self.read(&keys::key_owner(key))
+    }
+    /// The next nonce of a sender key.
+    pub fn next_nonce(&self, key: &PublicKey) -> u64 {
+        self.read(&keys::nonce(key)).unwrap_or(0)
+    }
+    /// An account.
+    pub fn account(&self, id: AccountId) -> Option<AccountRecord> {
+        self.read(&keys::account(id))
+    }
+    /// An instrument.
+    pub fn instrument(&self, id: InstrumentId) -> Option<InstrumentRecord> {
+        self.read(&keys::instrument(id))
+    }
+    /// The instrument with an ISIN.
+    pub fn instrument_by_isin(&self, isin: &Isin) -> Option<InstrumentId> {
+        self.read(&keys::isin(isin))
+    }
+    /// The instrument with a CUSIP.
+    pub fn instrument_by_cusip(&self, cusip: &Cusip) -> Option<InstrumentId> {
+        self.read(&keys::cusip(cusip))
+    }
+    /// One holding (zero if none).
+    pub fn holding(&self, account: AccountId, instrument: InstrumentId) -> Holding {
+        self.read(&keys::holding(account, instrument)).unwrap_or_default()
+    }
+    /// Balance of one holding.
+    pub fn balance(&self, account: AccountId, instrument: InstrumentId) -> u128 {
+        self.holding(account, instrument).balance
+    }
+    /// Every holding of an account (up to `limit`), by instrument id.
+    pub fn holdings(&self, account: AccountId, limit: usize) -> Vec<(InstrumentId, Holding)> {
+        let (start, end) = keys::holdings_of(account);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .map(|(k, v)| {
+                let id = u64::from_be_bytes(k[9..17].try_into().expect("holding key"));
+                (InstrumentId(id), schema::decode(&v))
+            })
+            .collect()
+    }
+    /// Accounts of a participant (up to `limit`).
+    pub fn accounts_of(&self, owner: &Lei, limit: usize) -> Vec<AccountId> {
+        let start = keys::account_by_owner(owner, AccountId(0));
+        let mut end = keys::account_by_owner(owner, AccountId(u64::MAX));
+        end.push(0);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .map(|(k, _)| AccountId(u64::from_be_bytes(k[21..29].try_into().expect("index key"))))
+            .collect()
+    }
+    /// A pending instruction.
+    pub fn instruction(&self, id: &Hash32) -> Option<InstructionRecord> {
+        self.read(&keys::instruction(id))
+    }
+    /// A hold.
+    pub fn hold(&self, id: HoldId) -> Option<HoldRecord> {
+        self.read(&keys::hold(id))
+    }
+}
