@@ -2,8 +2,8 @@
 
 use crate::events::{BlockOutcome, Event, Receipt};
 use crate::exec::Ctx;
-use crate::schema::{self, keys, Meta};
-use crate::store::{apply_writes, Store};
+use crate::schema::{self, Meta, keys};
+use crate::store::{Store, apply_writes};
 use tally_types::limits::MAX_TX_TTL_MS;
 use tally_types::{ChainId, Operation, ResultCode, Timestamp, VerifiedTx};
 
@@ -76,22 +76,39 @@ impl Ledger {
     }
 
     /// Writes the genesis state into an empty store.
-    pub fn init_genesis<S: Store + ?Sized>(&self, store: &mut S, genesis: &Genesis) -> Result<(), GenesisError> {
-        assert!(store.get(&keys::meta()).is_none(), "genesis on a non-empty store");
+    pub fn init_genesis<S: Store + ?Sized>(
+        &self,
+        store: &mut S,
+        genesis: &Genesis,
+    ) -> Result<(), GenesisError> {
+        assert!(
+            store.get(&keys::meta()).is_none(),
+            "genesis on a non-empty store"
+        );
         let mut ctx = Ctx::new(&*store, genesis.time);
         ctx.genesis = true;
         for (index, op) in genesis.operations.iter().enumerate() {
-            ctx.execute(op).map_err(|code| GenesisError { index, code })?;
+            ctx.execute(op)
+                .map_err(|code| GenesisError { index, code })?;
         }
         let writes = ctx.st.into_writes();
         apply_writes(store, writes);
-        store.put(keys::meta(), schema::encode(&Meta { height: 0, time: genesis.time }));
+        store.put(
+            keys::meta(),
+            schema::encode(&Meta {
+                height: 0,
+                time: genesis.time,
+            }),
+        );
         Ok(())
     }
 
     /// The last applied block's height and time.
     pub fn meta<S: Store + ?Sized>(store: &S) -> Meta {
-        store.get(&keys::meta()).map(|b| schema::decode(&b)).unwrap_or_default()
+        store
+            .get(&keys::meta())
+            .map(|b| schema::decode(&b))
+            .unwrap_or_default()
     }
 
     /// Applies a block: lapses due instructions, then each transaction in order, each
@@ -104,10 +121,16 @@ impl Ledger {
     ) -> Result<BlockOutcome, BlockError> {
         let meta = Self::meta(store);
         if env.height != meta.height + 1 {
-            return Err(BlockError::Height { got: env.height, expected: meta.height + 1 });
+            return Err(BlockError::Height {
+                got: env.height,
+                expected: meta.height + 1,
+            });
         }
         if env.time < meta.time {
-            return Err(BlockError::Time { got: env.time, previous: meta.time });
+            return Err(BlockError::Time {
+                got: env.time,
+                previous: meta.time,
+            });
         }
         let mut ctx = Ctx::new(&*store, env.time);
         ctx.expire_instructions(env.time);
@@ -115,14 +138,40 @@ impl Ledger {
         let writes = ctx.st.into_writes();
         apply_writes(store, writes);
 
-        let receipts = txs.iter().map(|tx| self.apply_tx(store, env.time, tx)).collect();
-        store.put(keys::meta(), schema::encode(&Meta { height: env.height, time: env.time }));
-        Ok(BlockOutcome { block_events, receipts })
+        let receipts = txs
+            .iter()
+            .map(|tx| self.apply_tx(store, env.time, tx))
+            .collect();
+        store.put(
+            keys::meta(),
+            schema::encode(&Meta {
+                height: env.height,
+                time: env.time,
+            }),
+        );
+        Ok(BlockOutcome {
+            block_events,
+            receipts,
+        })
     }
 
-    fn apply_tx<S: Store + ?Sized>(&self, store: &mut S, time: Timestamp, vtx: &VerifiedTx) -> Receipt {
-        assert_eq!(vtx.chain(), &self.chain, "transaction verified for another chain");
-        let reject = |code, failed_op| Receipt { tx_id: vtx.id(), code, failed_op, events: Vec::new() };
+    fn apply_tx<S: Store + ?Sized>(
+        &self,
+        store: &mut S,
+        time: Timestamp,
+        vtx: &VerifiedTx,
+    ) -> Receipt {
+        assert_eq!(
+            vtx.chain(),
+            &self.chain,
+            "transaction verified for another chain"
+        );
+        let reject = |code, failed_op| Receipt {
+            tx_id: vtx.id(),
+            code,
+            failed_op,
+            events: Vec::new(),
+        };
         let mut ctx = Ctx::new(&*store, time);
         if let Err(code) = Self::check_tx(&mut ctx, vtx) {
             return reject(code, None);
@@ -133,15 +182,24 @@ impl Ledger {
             }
         }
         let next = vtx.tx().nonce + 1;
-        ctx.st.put(keys::nonce(&vtx.tx().sender), schema::encode(&next));
+        ctx.st
+            .put(keys::nonce(&vtx.tx().sender), schema::encode(&next));
         let events: Vec<Event> = std::mem::take(&mut ctx.events);
         let writes = ctx.st.into_writes();
         apply_writes(store, writes);
-        Receipt { tx_id: vtx.id(), code: ResultCode::Ok, failed_op: None, events }
+        Receipt {
+            tx_id: vtx.id(),
+            code: ResultCode::Ok,
+            failed_op: None,
+            events,
+        }
     }
 
     /// Transaction-level checks (1xx), in precedence order; fills in who approved.
-    fn check_tx<S: Store + ?Sized>(ctx: &mut Ctx<'_, S>, vtx: &VerifiedTx) -> Result<(), ResultCode> {
+    fn check_tx<S: Store + ?Sized>(
+        ctx: &mut Ctx<'_, S>,
+        vtx: &VerifiedTx,
+    ) -> Result<(), ResultCode> {
         let tx = vtx.tx();
         if ctx.time > tx.expires_at {
             return Err(ResultCode::TxExpired);
@@ -150,8 +208,11 @@ impl Ledger {
             return Err(ResultCode::TxExpiryTooFar);
         }
         let sender = ctx.key_owner(&tx.sender).ok_or(ResultCode::UnknownSender)?;
-        let expected: u64 =
-            ctx.st.get(&keys::nonce(&tx.sender)).map(|b| schema::decode(&b)).unwrap_or(0);
+        let expected: u64 = ctx
+            .st
+            .get(&keys::nonce(&tx.sender))
+            .map(|b| schema::decode(&b))
+            .unwrap_or(0);
         if tx.nonce < expected {
             return Err(ResultCode::NonceReused);
         }
@@ -161,7 +222,11 @@ impl Ledger {
         for key in vtx.signers() {
             let owner = ctx.key_owner(key).ok_or(ResultCode::UnknownSigner)?;
             let rec = ctx.participant(&owner).expect("key owner is registered");
-            let weight = rec.keys.iter().find(|k| &k.key == key).map_or(0, |k| u32::from(k.weight));
+            let weight = rec
+                .keys
+                .iter()
+                .find(|k| &k.key == key)
+                .map_or(0, |k| u32::from(k.weight));
             *ctx.approvals.entry(owner).or_insert(0) += weight;
         }
         ctx.sender = Some(sender);

@@ -8,6 +8,7 @@
 //! floating point or iterates an unordered collection.
 
 mod block;
+pub mod demo;
 mod events;
 mod exec;
 pub mod query;

@@ -1,6 +1,9 @@
 //! Typed reads of the ledger state, for tests, the API and tools.
 
-use crate::schema::{self, keys, AccountRecord, Holding, HoldRecord, InstructionRecord, InstrumentRecord, ParticipantRecord};
+use crate::schema::{
+    self, AccountRecord, HoldRecord, Holding, InstructionRecord, InstrumentRecord,
+    ParticipantRecord, keys,
+};
 use crate::store::Store;
 use tally_types::{AccountId, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei, PublicKey};
 
@@ -42,7 +45,8 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     }
     /// One holding (zero if none).
     pub fn holding(&self, account: AccountId, instrument: InstrumentId) -> Holding {
-        self.read(&keys::holding(account, instrument)).unwrap_or_default()
+        self.read(&keys::holding(account, instrument))
+            .unwrap_or_default()
     }
     /// Balance of one holding.
     pub fn balance(&self, account: AccountId, instrument: InstrumentId) -> u128 {

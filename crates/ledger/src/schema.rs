@@ -3,13 +3,15 @@
 //! ordered authenticated key-value store (QMDB), and its order is the order of iteration.
 //! `docs/state.md` describes every table.
 
-use commonware_codec::{Encode, EncodeSize, Error, Read, ReadExt, Write};
 use bytes::BufMut;
 use commonware_codec::Buf;
+use commonware_codec::{Encode, EncodeSize, Error, Read, ReadExt, Write};
 use tally_types::codec::{BoundedVec, Text};
 use tally_types::codec_struct;
 use tally_types::limits::*;
-use tally_types::model::{AccountKind, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey};
+use tally_types::model::{
+    AccountKind, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey,
+};
 use tally_types::{AccountId, Amount, Hash32, HoldId, InstrumentId, Lei, PublicKey, Timestamp};
 
 /// Table tags, the first byte of every key.
@@ -77,7 +79,10 @@ pub mod keys {
     }
     /// One entry of a participant's account index.
     pub fn account_by_owner(owner: &Lei, id: AccountId) -> Vec<u8> {
-        key(tag::ACCOUNT_BY_OWNER, &[owner.as_bytes(), &id.0.to_be_bytes()])
+        key(
+            tag::ACCOUNT_BY_OWNER,
+            &[owner.as_bytes(), &id.0.to_be_bytes()],
+        )
     }
     /// An instrument.
     pub fn instrument(id: InstrumentId) -> Vec<u8> {
@@ -93,7 +98,10 @@ pub mod keys {
     }
     /// A holding.
     pub fn holding(account: AccountId, instrument: InstrumentId) -> Vec<u8> {
-        key(tag::HOLDING, &[&account.0.to_be_bytes(), &instrument.0.to_be_bytes()])
+        key(
+            tag::HOLDING,
+            &[&account.0.to_be_bytes(), &instrument.0.to_be_bytes()],
+        )
     }
     /// The range of all holdings of an account: `[start, end)`.
     pub fn holdings_of(account: AccountId) -> (Vec<u8>, Vec<u8>) {
@@ -142,7 +150,13 @@ pub struct ParticipantRecord {
     /// Suspended participants can neither act nor move assets.
     pub suspended: bool,
 }
-codec_struct!(ParticipantRecord { profile, keys, threshold, admin_threshold, suspended });
+codec_struct!(ParticipantRecord {
+    profile,
+    keys,
+    threshold,
+    admin_threshold,
+    suspended
+});
 
 impl ParticipantRecord {
     /// Sum of key weights.
@@ -161,7 +175,11 @@ pub struct AccountRecord {
     /// A frozen account can neither be debited nor credited.
     pub frozen: bool,
 }
-codec_struct!(AccountRecord { owner, kind, frozen });
+codec_struct!(AccountRecord {
+    owner,
+    kind,
+    frozen
+});
 
 /// Instrument lifecycle status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -247,12 +265,18 @@ pub struct Holding {
     /// Units frozen by the regulator.
     pub frozen: Amount,
 }
-codec_struct!(Holding { balance, held, frozen });
+codec_struct!(Holding {
+    balance,
+    held,
+    frozen
+});
 
 impl Holding {
     /// Units that may be debited: balance less held and frozen.
     pub fn available(&self) -> Amount {
-        self.balance.saturating_sub(self.held).saturating_sub(self.frozen)
+        self.balance
+            .saturating_sub(self.held)
+            .saturating_sub(self.frozen)
     }
 
     /// Whether nothing is recorded (the holding can be deleted).
@@ -273,7 +297,12 @@ pub struct InstructionRecord {
     /// Participants whose halves are in, ascending; their debit legs are held.
     pub submitted: BoundedVec<Lei, MAX_LEGS>,
 }
-codec_struct!(InstructionRecord { trade_ref, legs, expires_at, submitted });
+codec_struct!(InstructionRecord {
+    trade_ref,
+    legs,
+    expires_at,
+    submitted
+});
 
 /// A hold (escrow).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -285,7 +314,11 @@ pub struct HoldRecord {
     /// Release until, refund after.
     pub deadline: Timestamp,
 }
-codec_struct!(HoldRecord { leg, hash_lock, deadline });
+codec_struct!(HoldRecord {
+    leg,
+    hash_lock,
+    deadline
+});
 
 /// Encodes a record for storage.
 pub fn encode<T: Encode>(value: &T) -> Vec<u8> {

@@ -52,7 +52,9 @@ impl MemStore {
 
     /// Every entry in key order (for tests and dumps).
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.entries.iter().map(|(k, (v, _))| (k.as_slice(), v.as_slice()))
+        self.entries
+            .iter()
+            .map(|(k, (v, _))| (k.as_slice(), v.as_slice()))
     }
 }
 
@@ -129,7 +131,10 @@ pub struct Overlay<'a, S: Store + ?Sized> {
 impl<'a, S: Store + ?Sized> Overlay<'a, S> {
     /// An overlay with no writes.
     pub fn new(base: &'a S) -> Self {
-        Self { base, writes: BTreeMap::new() }
+        Self {
+            base,
+            writes: BTreeMap::new(),
+        }
     }
 
     /// The value at `key`, as written here or else in the base.
@@ -157,7 +162,11 @@ impl<'a, S: Store + ?Sized> Overlay<'a, S> {
         }
         let range = (Bound::Included(start), Bound::Excluded(end));
         // Deleted keys in the overlay may hide base entries, so ask the base for enough.
-        let deleted = self.writes.range::<[u8], _>(range).filter(|(_, v)| v.is_none()).count();
+        let deleted = self
+            .writes
+            .range::<[u8], _>(range)
+            .filter(|(_, v)| v.is_none())
+            .count();
         let base = self.base.scan(start, end, limit.saturating_add(deleted));
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
         for (k, w) in self.writes.range::<[u8], _>(range) {
@@ -215,9 +224,17 @@ mod tests {
         o.delete(&[1, 0]);
         o.delete(&[1, 1]);
         o.put(vec![1, 20], vec![20]);
-        let got: Vec<u8> = o.scan(&[1], &[2], 3).into_iter().map(|(_, v)| v[0]).collect();
+        let got: Vec<u8> = o
+            .scan(&[1], &[2], 3)
+            .into_iter()
+            .map(|(_, v)| v[0])
+            .collect();
         assert_eq!(got, vec![2, 3, 4]);
-        let all: Vec<u8> = o.scan(&[1], &[2], 100).into_iter().map(|(_, v)| v[0]).collect();
+        let all: Vec<u8> = o
+            .scan(&[1], &[2], 100)
+            .into_iter()
+            .map(|(_, v)| v[0])
+            .collect();
         assert_eq!(all, vec![2, 3, 4, 5, 6, 7, 8, 9, 20]);
         assert_eq!(o.get(&[1, 0]), None);
         assert_eq!(base.get(&[1, 0]), Some(vec![0]));

@@ -12,7 +12,6 @@ pub type Amount = u128;
 /// A non-negative decimal fraction with nine decimal places: `Rate(41_250_000)` is
 /// 0.04125, i.e. 4.125%.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Rate(pub u64);
 
 impl Rate {

@@ -94,16 +94,6 @@ impl<T: Read<Cfg = ()>, const MAX: usize> Read for BoundedVec<T, MAX> {
     }
 }
 
-#[cfg(feature = "arbitrary")]
-impl<'a, T: arbitrary::Arbitrary<'a>, const MAX: usize> arbitrary::Arbitrary<'a>
-    for BoundedVec<T, MAX>
-{
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        let len = u.int_in_range(0..=MAX.min(8))?;
-        (0..len).map(|_| T::arbitrary(u)).collect::<Result<Vec<_>, _>>().map(Self)
-    }
-}
-
 /// UTF-8 text of at most `MAX` bytes with no control characters.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Text<const MAX: usize>(String);
@@ -157,15 +147,6 @@ impl<const MAX: usize> Read for Text<MAX> {
         if !Self::valid(&s) {
             return Err(Error::Invalid("Text", "control character"));
         }
-        Ok(Self(s))
-    }
-}
-
-#[cfg(feature = "arbitrary")]
-impl<'a, const MAX: usize> arbitrary::Arbitrary<'a> for Text<MAX> {
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        let len = u.int_in_range(0..=MAX.min(16))?;
-        let s: String = (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
         Ok(Self(s))
     }
 }

@@ -181,7 +181,11 @@ mod tests {
 
     #[test]
     fn codes_are_sorted_unique_and_round_trip() {
-        assert!(ResultCode::ALL.windows(2).all(|w| w[0].code() < w[1].code()));
+        assert!(
+            ResultCode::ALL
+                .windows(2)
+                .all(|w| w[0].code() < w[1].code())
+        );
         for &c in ResultCode::ALL {
             assert_eq!(ResultCode::from_code(c.code()), Some(c));
             assert!(!c.description().is_empty());

@@ -123,14 +123,6 @@ macro_rules! fixed_text_id {
             }
         }
 
-        #[cfg(feature = "arbitrary")]
-        impl<'a> arbitrary::Arbitrary<'a> for $name {
-            fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-                let samples = <$name>::SAMPLES;
-                let pick = u.choose(samples)?;
-                Self::parse(pick).map_err(|_| arbitrary::Error::IncorrectFormat)
-            }
-        }
     };
 }
 
@@ -144,7 +136,11 @@ fn validate_lei(raw: &[u8; 20]) -> Result<(), IdError> {
     let mut rem: u32 = 0;
     for &c in raw {
         let v = alnum_value(c).ok_or(IdError::Character { kind: KIND })?;
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     if rem != 1 {
         return Err(IdError::CheckDigit { kind: KIND });
@@ -257,33 +253,41 @@ fixed_text_id!(
     Currency, 3, "currency", validate_currency
 );
 
-#[cfg(feature = "arbitrary")]
 impl Lei {
-    const SAMPLES: &'static [&'static str] =
-        &["HWUPKR0MPOU8FGXBT394", "5493001KJTIIGC8Y1R12", "529900T8BM49AURSDO55"];
-}
-#[cfg(feature = "arbitrary")]
-impl Isin {
-    const SAMPLES: &'static [&'static str] = &["US0378331005", "US91282CJL63"];
-}
-#[cfg(feature = "arbitrary")]
-impl Cusip {
-    const SAMPLES: &'static [&'static str] = &["037833100", "91282CJL6"];
-}
-#[cfg(feature = "arbitrary")]
-impl Country {
-    const SAMPLES: &'static [&'static str] = &["US", "GB", "DE", "JP"];
-}
-#[cfg(feature = "arbitrary")]
-impl Currency {
-    const SAMPLES: &'static [&'static str] = &["USD", "EUR"];
+    /// Completes an 18-character LEI prefix (LOU prefix and entity part) with its two
+    /// ISO 7064 MOD 97-10 check digits.
+    pub fn with_check_digits(prefix: &str) -> Result<Self, IdError> {
+        const KIND: &str = "LEI";
+        let bytes = prefix.as_bytes();
+        if bytes.len() != 18 {
+            return Err(IdError::Length {
+                kind: KIND,
+                expected: 18,
+            });
+        }
+        let mut rem: u32 = 0;
+        for &c in bytes.iter().chain(b"00") {
+            let v = alnum_value(c).ok_or(IdError::Character { kind: KIND })?;
+            rem = if v >= 10 {
+                (rem * 100 + v) % 97
+            } else {
+                (rem * 10 + v) % 97
+            };
+        }
+        let check = 98 - rem;
+        Self::parse(&format!("{prefix}{check:02}"))
+    }
 }
 
 impl Isin {
     /// The CUSIP embedded in a US or Canadian ISIN (characters 3 to 11), if any.
     pub fn embedded_cusip(&self) -> Option<Cusip> {
         matches!(&self.0[..2], b"US" | b"CA")
-            .then(|| core::str::from_utf8(&self.0[2..11]).ok().and_then(|s| Cusip::parse(s).ok()))
+            .then(|| {
+                core::str::from_utf8(&self.0[2..11])
+                    .ok()
+                    .and_then(|s| Cusip::parse(s).ok())
+            })
             .flatten()
     }
 }
@@ -292,8 +296,7 @@ macro_rules! numeric_id {
     ($(#[$doc:meta])* $name:ident($inner:ty)) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-        pub struct $name(pub $inner);
+                pub struct $name(pub $inner);
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -335,7 +338,6 @@ numeric_id!(
 
 /// A 32-byte digest (SHA-256), used for transaction ids, instruction ids, hash-locks and roots.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Hash32(pub [u8; 32]);
 
 impl Hash32 {
@@ -415,7 +417,11 @@ mod tests {
 
     #[test]
     fn lei_known_values() {
-        for s in ["HWUPKR0MPOU8FGXBT394", "5493001KJTIIGC8Y1R12", "529900T8BM49AURSDO55"] {
+        for s in [
+            "HWUPKR0MPOU8FGXBT394",
+            "5493001KJTIIGC8Y1R12",
+            "529900T8BM49AURSDO55",
+        ] {
             assert!(Lei::parse(s).is_ok(), "{s}");
         }
         assert_eq!(
@@ -424,7 +430,10 @@ mod tests {
         );
         assert_eq!(
             Lei::parse("HWUPKR0MPOU8FGXBT3"),
-            Err(IdError::Length { kind: "LEI", expected: 20 })
+            Err(IdError::Length {
+                kind: "LEI",
+                expected: 20
+            })
         );
         assert_eq!(
             Lei::parse("hwupkr0mpou8fgxbt394"),
@@ -433,9 +442,18 @@ mod tests {
     }
 
     #[test]
+    fn lei_check_digits_are_computed() {
+        let lei = Lei::with_check_digits("5493001KJTIIGC8Y1R").unwrap();
+        assert_eq!(lei.as_str(), "5493001KJTIIGC8Y1R12");
+    }
+
+    #[test]
     fn isin_and_cusip_known_values() {
         let apple = Isin::parse("US0378331005").unwrap();
-        assert_eq!(apple.embedded_cusip(), Some(Cusip::parse("037833100").unwrap()));
+        assert_eq!(
+            apple.embedded_cusip(),
+            Some(Cusip::parse("037833100").unwrap())
+        );
         assert!(Isin::parse("US0378331006").is_err());
         assert!(Isin::parse("GB0002634946").is_ok()); // BAE Systems
         assert!(Cusip::parse("91282CJL6").is_ok()); // a Treasury note

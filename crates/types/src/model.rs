@@ -3,10 +3,10 @@
 
 use crate::amount::{Amount, Rate};
 use crate::codec::{BoundedVec, Text};
+use crate::codec_struct;
 use crate::ids::{Country, Currency, Cusip, Isin, Lei};
 use crate::limits::*;
 use crate::time::{Date, Timestamp};
-use crate::codec_struct;
 use bytes::BufMut;
 use commonware_codec::Buf;
 use commonware_codec::{EncodeSize, Error, FixedSize, Read, ReadExt, Write};
@@ -17,8 +17,7 @@ macro_rules! codec_unit_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $tag:literal),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-        pub enum $name { $($(#[$vdoc])* $variant = $tag),* }
+                pub enum $name { $($(#[$vdoc])* $variant = $tag),* }
 
         impl $name {
             /// Every variant.
@@ -50,7 +49,6 @@ macro_rules! codec_unit_enum {
     };
 }
 
-
 codec_unit_enum!(
     /// A participant's role. A participant may hold several.
     Role {
@@ -73,7 +71,6 @@ codec_unit_enum!(
 
 /// A set of roles as a bit mask (bit `n` for the role with tag `n`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Roles(u8);
 
 impl Roles {
@@ -134,7 +131,6 @@ codec_unit_enum!(
 
 /// A set of investor classes as a bit mask; the empty set means "any class".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct InvestorClasses(u8);
 
 impl InvestorClasses {
@@ -185,7 +181,6 @@ codec_unit_enum!(
 
 /// KYC status with the date on which a verification lapses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Kyc {
     /// Current status.
     pub status: KycStatus,
@@ -248,7 +243,6 @@ codec_unit_enum!(
 
 /// Terms of a fixed-coupon note or bond.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct CouponTerms {
     /// Annual coupon rate.
     pub coupon_rate: Rate,
@@ -261,11 +255,16 @@ pub struct CouponTerms {
     /// Day-count convention.
     pub day_count: DayCount,
 }
-codec_struct!(CouponTerms { coupon_rate, dated_date, maturity_date, frequency, day_count });
+codec_struct!(CouponTerms {
+    coupon_rate,
+    dated_date,
+    maturity_date,
+    frequency,
+    day_count
+});
 
 /// What an instrument is, with its kind-specific terms.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum InstrumentKind {
     /// Tokenized cash.
     Cash {
@@ -326,12 +325,18 @@ impl InstrumentKind {
 impl Write for InstrumentKind {
     fn write(&self, buf: &mut impl BufMut) {
         match self {
-            Self::Cash { currency, cash_kind } => {
+            Self::Cash {
+                currency,
+                cash_kind,
+            } => {
                 buf.put_u8(0);
                 currency.write(buf);
                 cash_kind.write(buf);
             }
-            Self::TreasuryBill { issue_date, maturity_date } => {
+            Self::TreasuryBill {
+                issue_date,
+                maturity_date,
+            } => {
                 buf.put_u8(1);
                 issue_date.write(buf);
                 maturity_date.write(buf);
@@ -374,13 +379,23 @@ impl Read for InstrumentKind {
     type Cfg = ();
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
         Ok(match u8::read(buf)? {
-            0 => Self::Cash { currency: Currency::read(buf)?, cash_kind: CashKind::read(buf)? },
-            1 => Self::TreasuryBill { issue_date: Date::read(buf)?, maturity_date: Date::read(buf)? },
+            0 => Self::Cash {
+                currency: Currency::read(buf)?,
+                cash_kind: CashKind::read(buf)?,
+            },
+            1 => Self::TreasuryBill {
+                issue_date: Date::read(buf)?,
+                maturity_date: Date::read(buf)?,
+            },
             2 => Self::TreasuryNote(CouponTerms::read(buf)?),
             3 => Self::TreasuryBond(CouponTerms::read(buf)?),
             4 => Self::Equity,
-            5 => Self::Fund { fund_kind: FundKind::read(buf)? },
-            6 => Self::Unique { title: Text::read(buf)? },
+            5 => Self::Fund {
+                fund_kind: FundKind::read(buf)?,
+            },
+            6 => Self::Unique {
+                title: Text::read(buf)?,
+            },
             other => return Err(Error::InvalidEnum(other)),
         })
     }
@@ -388,7 +403,6 @@ impl Read for InstrumentKind {
 
 /// The compliance policy of an instrument, checked on every credit and debit.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Policy {
     /// Holders must have verified, unexpired KYC.
     pub kyc_required: bool,
@@ -414,7 +428,6 @@ codec_struct!(Policy {
 
 /// One movement of a settlement: `amount` of `instrument` from one account to another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Leg {
     /// Debited account.
     pub from: crate::ids::AccountId,
@@ -425,11 +438,15 @@ pub struct Leg {
     /// Amount in minor units.
     pub amount: Amount,
 }
-codec_struct!(Leg { from, to, instrument, amount });
+codec_struct!(Leg {
+    from,
+    to,
+    instrument,
+    amount
+});
 
 /// Identifiers an instrument may carry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct SecurityIds {
     /// ISIN, if assigned.
     pub isin: Option<Isin>,
@@ -440,7 +457,6 @@ codec_struct!(SecurityIds { isin, cusip });
 
 /// A participant's identity fields, as registered or updated.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Profile {
     /// Registered legal name.
     pub legal_name: Text<MAX_LEGAL_NAME_BYTES>,
@@ -453,19 +469,13 @@ pub struct Profile {
     /// KYC status and expiry.
     pub kyc: Kyc,
 }
-codec_struct!(Profile { legal_name, roles, jurisdiction, investor_class, kyc });
+codec_struct!(Profile {
+    legal_name,
+    roles,
+    jurisdiction,
+    investor_class,
+    kyc
+});
 
 /// Who is meant by a participant reference in an operation.
 pub type ParticipantRef = Lei;
-
-#[cfg(feature = "arbitrary")]
-impl<'a> arbitrary::Arbitrary<'a> for WeightedKey {
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        use commonware_cryptography::Signer as _;
-        let seed = u.int_in_range(0u64..=7)?;
-        Ok(Self {
-            key: commonware_cryptography::ed25519::PrivateKey::from_seed(seed).public_key(),
-            weight: u.int_in_range(0u16..=3)?,
-        })
-    }
-}

@@ -21,8 +21,7 @@ macro_rules! payload {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-        pub struct $name { $($(#[$fdoc])* pub $field: $ty),* }
+                pub struct $name { $($(#[$fdoc])* pub $field: $ty),* }
         codec_struct!($name { $($field),* });
     };
 }
@@ -312,8 +311,7 @@ macro_rules! operations {
     ($($(#[$doc:meta])* $variant:ident($payload:ident) = $tag:literal,)*) => {
         /// One typed operation of a transaction.
         #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-        #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-        pub enum Operation {
+                pub enum Operation {
             $($(#[$doc])* $variant($payload),)*
         }
 

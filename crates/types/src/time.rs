@@ -14,7 +14,6 @@ pub const MS_PER_DAY: u64 = 86_400_000;
 
 /// An instant: milliseconds since 1970-01-01T00:00:00Z.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Timestamp(pub u64);
 
 impl Timestamp {
@@ -48,7 +47,6 @@ impl fmt::Display for Timestamp {
 
 /// A calendar date: days since 1970-01-01.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Date(pub u32);
 
 impl Date {
@@ -167,7 +165,14 @@ mod tests {
         assert_eq!(Date::parse("2026-11-23").unwrap().to_string(), "2026-11-23");
         assert_eq!(Date::parse("2026-02-29"), None);
         assert_eq!(Date::parse("2024-02-29").unwrap().ymd(), (2024, 2, 29));
-        assert_eq!(Date::parse("2026-08-31").unwrap().add_months(6).unwrap().to_string(), "2027-02-28");
+        assert_eq!(
+            Date::parse("2026-08-31")
+                .unwrap()
+                .add_months(6)
+                .unwrap()
+                .to_string(),
+            "2027-02-28"
+        );
         assert_eq!(Timestamp(1_000).to_string(), "1970-01-01T00:00:01.000Z");
     }
 

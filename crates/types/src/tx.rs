@@ -60,7 +60,6 @@ impl Read for ChainId {
 
 /// What a signer approves.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Transaction {
     /// The key whose nonce this transaction uses; it must also approve it.
     pub sender: PublicKey,
@@ -71,7 +70,12 @@ pub struct Transaction {
     /// The operations, applied in order, all or none.
     pub operations: BoundedVec<Operation, MAX_OPS_PER_TX>,
 }
-codec_struct!(Transaction { sender, nonce, expires_at, operations });
+codec_struct!(Transaction {
+    sender,
+    nonce,
+    expires_at,
+    operations
+});
 
 impl Transaction {
     /// The bytes every approval signs (under [TX_NAMESPACE]): `chain id ‖ encoding`.
@@ -94,12 +98,18 @@ impl Transaction {
         let payload = self.signing_payload(chain);
         let mut approvals: Vec<Approval> = keys
             .iter()
-            .map(|k| Approval { key: k.public_key(), signature: k.sign(TX_NAMESPACE, &payload) })
+            .map(|k| Approval {
+                key: k.public_key(),
+                signature: k.sign(TX_NAMESPACE, &payload),
+            })
             .collect();
         approvals.sort_by(|a, b| a.key.cmp(&b.key));
         approvals.dedup_by(|a, b| a.key == b.key);
         approvals.truncate(MAX_APPROVALS_PER_TX);
-        SignedTx { tx: self, approvals: Approvals(approvals) }
+        SignedTx {
+            tx: self,
+            approvals: Approvals(approvals),
+        }
     }
 }
 
@@ -251,7 +261,11 @@ pub fn verify_one(chain: &ChainId, signed: SignedTx) -> Result<VerifiedTx, Verif
         }
     }
     let id = Hash32::digest(&[&payload]);
-    Ok(VerifiedTx { id, chain: chain.clone(), signed })
+    Ok(VerifiedTx {
+        id,
+        chain: chain.clone(),
+        signed,
+    })
 }
 
 /// Verifies many transactions: all signatures of a chunk in one batch equation, chunks
@@ -310,8 +324,10 @@ fn verify_chunk(
     seed: [u8; 32],
 ) -> Vec<Result<VerifiedTx, VerifyError>> {
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
-    let prepared: Vec<(Vec<u8>, SignedTx)> =
-        chunk.into_iter().map(|s| (s.tx.signing_payload(chain), s)).collect();
+    let prepared: Vec<(Vec<u8>, SignedTx)> = chunk
+        .into_iter()
+        .map(|s| (s.tx.signing_payload(chain), s))
+        .collect();
     let entries: Vec<(&[u8], &Approval)> = prepared
         .iter()
         .filter(|(_, s)| precheck(s).is_ok())
@@ -338,7 +354,11 @@ fn verify_chunk(
                 return verify_one(chain, signed);
             }
             let id = Hash32::digest(&[&payload]);
-            Ok(VerifiedTx { id, chain: chain.clone(), signed })
+            Ok(VerifiedTx {
+                id,
+                chain: chain.clone(),
+                signed,
+            })
         })
         .collect()
 }
@@ -346,8 +366,8 @@ fn verify_chunk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::{Operation, SuspendParticipant};
     use crate::ids::Lei;
+    use crate::ops::{Operation, SuspendParticipant};
 
     fn chain() -> ChainId {
         ChainId::new("tally-test").unwrap()
@@ -383,10 +403,16 @@ mod tests {
     fn wrong_chain_or_tampering_fails() {
         let (_, signed) = sample(1, 0);
         let other = ChainId::new("tally-other").unwrap();
-        assert_eq!(verify_one(&other, signed.clone()), Err(VerifyError::BadSignature(0)));
+        assert_eq!(
+            verify_one(&other, signed.clone()),
+            Err(VerifyError::BadSignature(0))
+        );
         let mut tampered = signed;
         tampered.tx.nonce = 1;
-        assert_eq!(verify_one(&chain(), tampered), Err(VerifyError::BadSignature(0)));
+        assert_eq!(
+            verify_one(&chain(), tampered),
+            Err(VerifyError::BadSignature(0))
+        );
     }
 
     #[test]
@@ -395,7 +421,11 @@ mod tests {
         let mut txs: Vec<SignedTx> = (0..40).map(|i| sample(i, i).1).collect();
         txs[7].tx.nonce += 1; // invalidates its signature
         txs[31].approvals.0[0].signature = txs[30].approvals[0].signature.clone();
-        let single: Vec<_> = txs.iter().cloned().map(|t| verify_one(&chain(), t)).collect();
+        let single: Vec<_> = txs
+            .iter()
+            .cloned()
+            .map(|t| verify_one(&chain(), t))
+            .collect();
         for threads in [1, 2, 3] {
             let batch = verify_batch(&chain(), txs.clone(), threads, &mut rng);
             assert_eq!(batch, single);
@@ -420,7 +450,9 @@ mod tests {
             raw[32 + i] = (sum & 0xff) as u8;
             carry = sum >> 8;
         }
-        let sig = <Signature as commonware_codec::DecodeExt<()>>::decode(commonware_codec::Copying(raw.as_slice()));
+        let sig = <Signature as commonware_codec::DecodeExt<()>>::decode(
+            commonware_codec::Copying(raw.as_slice()),
+        );
         // Either the codec refuses the encoding or verification does; never accepted.
         if let Ok(sig) = sig {
             let mut bad = signed;

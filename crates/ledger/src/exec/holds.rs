@@ -2,9 +2,9 @@
 //! deadline. Release pays the beneficiary (payer's approval, or the preimage) before the
 //! deadline; refund returns the units after it (or at any time, by the beneficiary).
 
-use super::{fail, Check, Ctx, Debit, Level};
+use super::{Check, Ctx, Debit, Level, fail};
 use crate::events::{Event, MoveKind};
-use crate::schema::{self, keys, HoldRecord};
+use crate::schema::{self, HoldRecord, keys};
 use crate::store::Store;
 use tally_types::limits::MAX_INSTRUCTION_TTL_MS;
 use tally_types::ops::{PlaceHold, RefundHold, ReleaseHold};
@@ -12,7 +12,10 @@ use tally_types::{Hash32, HoldId, ResultCode};
 
 impl<S: Store + ?Sized> Ctx<'_, S> {
     fn hold_record(&self, id: HoldId) -> Result<HoldRecord, ResultCode> {
-        self.st.get(&keys::hold(id)).map(|b| schema::decode(&b)).ok_or(ResultCode::HoldNotFound)
+        self.st
+            .get(&keys::hold(id))
+            .map(|b| schema::decode(&b))
+            .ok_or(ResultCode::HoldNotFound)
     }
 
     pub(crate) fn place_hold(&mut self, op: &PlaceHold) -> Check {
@@ -29,7 +32,11 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         }
         self.precheck_credit(&op.leg)?;
         self.hold_units(&op.leg)?;
-        let rec = HoldRecord { leg: op.leg, hash_lock: op.hash_lock, deadline: op.deadline };
+        let rec = HoldRecord {
+            leg: op.leg,
+            hash_lock: op.hash_lock,
+            deadline: op.deadline,
+        };
         self.st.put(keys::hold(op.hold), schema::encode(&rec));
         self.events.push(Event::HoldPlaced(op.hold));
         Ok(())

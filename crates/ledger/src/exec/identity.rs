@@ -1,8 +1,8 @@
 //! Participants, their keys, and accounts.
 
-use super::{fail, Check, Ctx, Level};
+use super::{Check, Ctx, Level, fail};
 use crate::events::Event;
-use crate::schema::{self, keys, AccountRecord, ParticipantRecord};
+use crate::schema::{self, AccountRecord, ParticipantRecord, keys};
 use crate::store::Store;
 use tally_types::codec::BoundedVec;
 use tally_types::limits::MAX_KEYS_PER_PARTICIPANT;
@@ -27,10 +27,17 @@ fn check_thresholds(keys: &[WeightedKey], threshold: u16, admin_threshold: u16) 
 
 impl<S: Store + ?Sized> Ctx<'_, S> {
     pub(crate) fn key_owner(&self, key: &PublicKey) -> Option<Lei> {
-        self.st.get(&keys::key_owner(key)).map(|b| schema::decode(&b))
+        self.st
+            .get(&keys::key_owner(key))
+            .map(|b| schema::decode(&b))
     }
 
-    fn set_keys(&mut self, lei: &Lei, rec: &mut ParticipantRecord, keys: Vec<WeightedKey>) -> Check {
+    fn set_keys(
+        &mut self,
+        lei: &Lei,
+        rec: &mut ParticipantRecord,
+        keys: Vec<WeightedKey>,
+    ) -> Check {
         if keys.len() > MAX_KEYS_PER_PARTICIPANT {
             return fail(ResultCode::InvalidKeys);
         }
@@ -105,7 +112,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         }
         rec.suspended = true;
         self.put_participant(&op.lei, &rec);
-        self.events.push(Event::ParticipantSuspended(op.lei, op.reason));
+        self.events
+            .push(Event::ParticipantSuspended(op.lei, op.reason));
         Ok(())
     }
 
@@ -180,10 +188,16 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if owner.suspended {
             return fail(ResultCode::HolderSuspended);
         }
-        let rec = AccountRecord { owner: op.owner, kind: op.kind, frozen: false };
+        let rec = AccountRecord {
+            owner: op.owner,
+            kind: op.kind,
+            frozen: false,
+        };
         self.put_account(op.account, &rec);
-        self.st.put(keys::account_by_owner(&op.owner, op.account), Vec::new());
-        self.events.push(Event::AccountOpened(op.account, op.owner, op.kind));
+        self.st
+            .put(keys::account_by_owner(&op.owner, op.account), Vec::new());
+        self.events
+            .push(Event::AccountOpened(op.account, op.owner, op.kind));
         Ok(())
     }
 
@@ -192,7 +206,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let mut rec = self.account(op.account)?;
         rec.frozen = true;
         self.put_account(op.account, &rec);
-        self.events.push(Event::AccountFrozen(op.account, op.reason));
+        self.events
+            .push(Event::AccountFrozen(op.account, op.reason));
         Ok(())
     }
 

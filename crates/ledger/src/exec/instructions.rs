@@ -1,9 +1,9 @@
 //! Two-sided instruction matching: each payer submits its half (its debit legs are held);
 //! when every payer's half is in, all legs settle at once. Unmatched halves lapse.
 
-use super::{fail, Check, Ctx, Debit, Level};
+use super::{Check, Ctx, Debit, Level, fail};
 use crate::events::{Event, MoveKind};
-use crate::schema::{self, keys, InstructionRecord};
+use crate::schema::{self, InstructionRecord, keys};
 use crate::store::Store;
 use tally_types::codec::BoundedVec;
 use tally_types::limits::{MAX_EXPIRIES_PER_BLOCK, MAX_INSTRUCTION_TTL_MS};
@@ -13,20 +13,33 @@ use tally_types::{Hash32, Lei, ResultCode, Timestamp};
 
 impl<S: Store + ?Sized> Ctx<'_, S> {
     fn pending(&self, id: &Hash32) -> Option<InstructionRecord> {
-        self.st.get(&keys::instruction(id)).map(|b| schema::decode(&b))
+        self.st
+            .get(&keys::instruction(id))
+            .map(|b| schema::decode(&b))
     }
 
     /// Debit legs of `payer` among `legs`, given each leg's payer.
-    fn legs_of<'l>(legs: &'l [Leg], payers: &'l [Lei], payer: &'l Lei) -> impl Iterator<Item = &'l Leg> {
-        legs.iter().zip(payers).filter(move |(_, p)| *p == payer).map(|(l, _)| l)
+    fn legs_of<'l>(
+        legs: &'l [Leg],
+        payers: &'l [Lei],
+        payer: &'l Lei,
+    ) -> impl Iterator<Item = &'l Leg> {
+        legs.iter()
+            .zip(payers)
+            .filter(move |(_, p)| *p == payer)
+            .map(|(l, _)| l)
     }
 
     fn leg_payers(&self, legs: &[Leg]) -> Result<Vec<Lei>, ResultCode> {
-        legs.iter().map(|l| self.account(l.from).map(|a| a.owner)).collect()
+        legs.iter()
+            .map(|l| self.account(l.from).map(|a| a.owner))
+            .collect()
     }
 
     pub(crate) fn instruct(&mut self, op: &Instruct) -> Check {
-        let Some(me) = self.sender else { return fail(ResultCode::Unauthorized) };
+        let Some(me) = self.sender else {
+            return fail(ResultCode::Unauthorized);
+        };
         self.authorize(&me, Level::Act)?;
         Self::check_legs(&op.legs)?;
         if op.expires_at <= self.time || op.expires_at > self.time.plus_ms(MAX_INSTRUCTION_TTL_MS) {
@@ -63,18 +76,22 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
                 self.move_units(leg, Debit::Held, MoveKind::Instruction)?;
             }
             self.st.delete(&keys::instruction(&id));
-            self.st.delete(&keys::instruction_expiry(rec.expires_at, &id));
+            self.st
+                .delete(&keys::instruction_expiry(rec.expires_at, &id));
             self.events.push(Event::InstructionMatched(id));
             return Ok(());
         }
         rec.submitted = BoundedVec::new(submitted).ok_or(ResultCode::InvalidLegs)?;
         self.st.put(keys::instruction(&id), schema::encode(&rec));
-        self.st.put(keys::instruction_expiry(rec.expires_at, &id), Vec::new());
+        self.st
+            .put(keys::instruction_expiry(rec.expires_at, &id), Vec::new());
         Ok(())
     }
 
     pub(crate) fn cancel_instruction(&mut self, op: &CancelInstruction) -> Check {
-        let Some(me) = self.sender else { return fail(ResultCode::Unauthorized) };
+        let Some(me) = self.sender else {
+            return fail(ResultCode::Unauthorized);
+        };
         self.authorize(&me, Level::Act)?;
         let Some(mut rec) = self.pending(&op.instruction) else {
             return fail(ResultCode::InstructionNotFound);
@@ -86,15 +103,23 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         for leg in Self::legs_of(&rec.legs, &leg_payers, &me) {
             self.unhold_units(leg);
         }
-        let rest: Vec<Lei> = rec.submitted.iter().filter(|p| **p != me).copied().collect();
+        let rest: Vec<Lei> = rec
+            .submitted
+            .iter()
+            .filter(|p| **p != me)
+            .copied()
+            .collect();
         if rest.is_empty() {
             self.st.delete(&keys::instruction(&op.instruction));
-            self.st.delete(&keys::instruction_expiry(rec.expires_at, &op.instruction));
+            self.st
+                .delete(&keys::instruction_expiry(rec.expires_at, &op.instruction));
         } else {
             rec.submitted = BoundedVec::new(rest).ok_or(ResultCode::InvalidLegs)?;
-            self.st.put(keys::instruction(&op.instruction), schema::encode(&rec));
+            self.st
+                .put(keys::instruction(&op.instruction), schema::encode(&rec));
         }
-        self.events.push(Event::InstructionCancelled(op.instruction, me));
+        self.events
+            .push(Event::InstructionCancelled(op.instruction, me));
         Ok(())
     }
 
@@ -107,10 +132,19 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             let mut id = [0u8; 32];
             id.copy_from_slice(&k[k.len() - 32..]);
             let id = Hash32(id);
-            let rec = self.pending(&id).expect("expiry index points at a pending instruction");
+            let rec = self
+                .pending(&id)
+                .expect("expiry index points at a pending instruction");
             // Accounts never disappear, so the payers of stored legs always resolve.
-            let leg_payers = self.leg_payers(&rec.legs).expect("instruction accounts exist");
-            for leg in rec.legs.iter().zip(&leg_payers).filter(|(_, p)| rec.submitted.contains(p)) {
+            let leg_payers = self
+                .leg_payers(&rec.legs)
+                .expect("instruction accounts exist");
+            for leg in rec
+                .legs
+                .iter()
+                .zip(&leg_payers)
+                .filter(|(_, p)| rec.submitted.contains(p))
+            {
                 self.unhold_units(leg.0);
             }
             self.st.delete(&keys::instruction(&id));

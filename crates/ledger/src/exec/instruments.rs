@@ -1,8 +1,8 @@
 //! Instruments and plain movements: create, policy, pause, mint, burn, transfer, settle.
 
-use super::{fail, Check, Ctx, Debit, Level};
+use super::{Check, Ctx, Debit, Level, fail};
 use crate::events::{Event, MoveKind};
-use crate::schema::{self, keys, InstrumentRecord, InstrumentStatus};
+use crate::schema::{self, InstrumentRecord, InstrumentStatus, keys};
 use crate::store::Store;
 use tally_types::limits::MAX_SCALE;
 use tally_types::model::{InstrumentKind, Policy, Role};
@@ -18,16 +18,22 @@ fn check_terms(op: &CreateInstrument) -> Check {
         return bad();
     }
     if let (Some(isin), Some(cusip)) = (op.ids.isin, op.ids.cusip) {
-        if isin.embedded_cusip().is_some_and(|embedded| embedded != cusip) {
+        if isin
+            .embedded_cusip()
+            .is_some_and(|embedded| embedded != cusip)
+        {
             return bad();
         }
     }
     match &op.kind {
-        InstrumentKind::TreasuryBill { issue_date, maturity_date } if maturity_date <= issue_date => {
-            bad()
-        }
+        InstrumentKind::TreasuryBill {
+            issue_date,
+            maturity_date,
+        } if maturity_date <= issue_date => bad(),
         InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t)
-            if t.frequency != 2 || t.maturity_date <= t.dated_date || t.coupon_rate.0 >= Rate::ONE =>
+            if t.frequency != 2
+                || t.maturity_date <= t.dated_date
+                || t.coupon_rate.0 >= Rate::ONE =>
         {
             bad()
         }
@@ -60,13 +66,15 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             if self.st.get(&keys::isin(isin)).is_some() {
                 return fail(ResultCode::IdentifierInUse);
             }
-            self.st.put(keys::isin(isin), schema::encode(&op.instrument));
+            self.st
+                .put(keys::isin(isin), schema::encode(&op.instrument));
         }
         if let Some(cusip) = &op.ids.cusip {
             if self.st.get(&keys::cusip(cusip)).is_some() {
                 return fail(ResultCode::IdentifierInUse);
             }
-            self.st.put(keys::cusip(cusip), schema::encode(&op.instrument));
+            self.st
+                .put(keys::cusip(cusip), schema::encode(&op.instrument));
         }
         let rec = InstrumentRecord {
             issuer: op.issuer,
@@ -86,7 +94,11 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     /// The instrument, after checking its issuer (or an overseer) approved.
-    fn issuer_controlled(&self, id: InstrumentId, overseers: &[Role]) -> Result<InstrumentRecord, ResultCode> {
+    fn issuer_controlled(
+        &self,
+        id: InstrumentId,
+        overseers: &[Role],
+    ) -> Result<InstrumentRecord, ResultCode> {
         let inst = self.instrument(id)?;
         self.authorize_self_or_role(&inst.issuer, Level::Act, overseers)?;
         Ok(inst)
@@ -106,9 +118,17 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if inst.status == InstrumentStatus::Matured {
             return fail(ResultCode::InstrumentMatured);
         }
-        inst.status = if paused { InstrumentStatus::Paused } else { InstrumentStatus::Active };
+        inst.status = if paused {
+            InstrumentStatus::Paused
+        } else {
+            InstrumentStatus::Active
+        };
         self.put_instrument(id, &inst);
-        self.events.push(if paused { Event::InstrumentPaused(id) } else { Event::InstrumentUnpaused(id) });
+        self.events.push(if paused {
+            Event::InstrumentPaused(id)
+        } else {
+            Event::InstrumentUnpaused(id)
+        });
         Ok(())
     }
 
@@ -119,13 +139,19 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let acc = self.account(op.to)?;
         let owner = self.participant(&acc.owner)?;
         let mut h = self.holding(op.to, op.instrument);
-        let after = h.balance.checked_add(op.amount).ok_or(ResultCode::Overflow)?;
+        let after = h
+            .balance
+            .checked_add(op.amount)
+            .ok_or(ResultCode::Overflow)?;
         let holders_after = inst.holder_count + u64::from(h.balance == 0);
         self.check_credit(&acc, &owner, &inst, after, holders_after)?;
         if inst.status == InstrumentStatus::Matured {
             return fail(ResultCode::InstrumentMatured);
         }
-        let supply = inst.total_supply.checked_add(op.amount).ok_or(ResultCode::Overflow)?;
+        let supply = inst
+            .total_supply
+            .checked_add(op.amount)
+            .ok_or(ResultCode::Overflow)?;
         if matches!(inst.kind, InstrumentKind::Unique { .. }) && supply > 1 {
             return fail(ResultCode::Overflow);
         }

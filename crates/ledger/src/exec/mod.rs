@@ -8,7 +8,9 @@ mod instruments;
 mod supervision;
 
 use crate::events::{Event, MoveKind};
-use crate::schema::{self, keys, AccountRecord, Holding, InstrumentRecord, InstrumentStatus, ParticipantRecord};
+use crate::schema::{
+    self, AccountRecord, Holding, InstrumentRecord, InstrumentStatus, ParticipantRecord, keys,
+};
 use crate::store::{Overlay, Store};
 use std::collections::BTreeMap;
 use tally_types::model::{KycStatus, Leg, Role};
@@ -83,7 +85,10 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
     }
 
     pub fn account(&self, id: AccountId) -> Result<AccountRecord, ResultCode> {
-        self.st.get(&keys::account(id)).map(|b| schema::decode(&b)).ok_or(ResultCode::AccountNotFound)
+        self.st
+            .get(&keys::account(id))
+            .map(|b| schema::decode(&b))
+            .ok_or(ResultCode::AccountNotFound)
     }
 
     pub fn put_account(&mut self, id: AccountId, rec: &AccountRecord) {
@@ -175,7 +180,12 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
 
     // ---- compliance -----------------------------------------------------------------
 
-    fn check_holder(&self, acc: &AccountRecord, owner: &ParticipantRecord, inst: &InstrumentRecord) -> Check {
+    fn check_holder(
+        &self,
+        acc: &AccountRecord,
+        owner: &ParticipantRecord,
+        inst: &InstrumentRecord,
+    ) -> Check {
         if inst.status == InstrumentStatus::Paused {
             return fail(ResultCode::InstrumentPaused);
         }
@@ -197,9 +207,18 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
     }
 
     /// Rules on the debited side: pause, freeze, suspension, KYC, lock-up.
-    pub fn check_debit(&self, acc: &AccountRecord, owner: &ParticipantRecord, inst: &InstrumentRecord) -> Check {
+    pub fn check_debit(
+        &self,
+        acc: &AccountRecord,
+        owner: &ParticipantRecord,
+        inst: &InstrumentRecord,
+    ) -> Check {
         self.check_holder(acc, owner, inst)?;
-        if inst.policy.lockup_until.is_some_and(|until| self.time < until) {
+        if inst
+            .policy
+            .lockup_until
+            .is_some_and(|until| self.time < until)
+        {
             return fail(ResultCode::LockedUp);
         }
         Ok(())
@@ -218,14 +237,22 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         self.check_holder(acc, owner, inst)?;
         let policy = &inst.policy;
         if !policy.allowed_jurisdictions.is_empty()
-            && !policy.allowed_jurisdictions.contains(&owner.profile.jurisdiction)
+            && !policy
+                .allowed_jurisdictions
+                .contains(&owner.profile.jurisdiction)
         {
             return fail(ResultCode::JurisdictionNotAllowed);
         }
-        if !policy.allowed_investor_classes.allows(owner.profile.investor_class) {
+        if !policy
+            .allowed_investor_classes
+            .allows(owner.profile.investor_class)
+        {
             return fail(ResultCode::InvestorClassNotAllowed);
         }
-        if policy.max_balance_per_holder.is_some_and(|max| balance_after > max) {
+        if policy
+            .max_balance_per_holder
+            .is_some_and(|max| balance_after > max)
+        {
             return fail(ResultCode::MaxBalanceExceeded);
         }
         if policy.max_holders.is_some_and(|max| holders_after > max) {
@@ -270,7 +297,10 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         let from_exits = from_h.balance == leg.amount;
         let to_enters = to_h.balance == 0;
         let holders_after = inst.holder_count - u64::from(from_exits) + u64::from(to_enters);
-        let to_after = to_h.balance.checked_add(leg.amount).ok_or(ResultCode::Overflow)?;
+        let to_after = to_h
+            .balance
+            .checked_add(leg.amount)
+            .ok_or(ResultCode::Overflow)?;
         self.check_credit(&to_acc, &to_owner, &inst, to_after, holders_after)?;
         if inst.status == InstrumentStatus::Matured {
             return fail(ResultCode::InstrumentMatured);
@@ -284,7 +314,10 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             }
             Debit::Held => {
                 // The caller guarantees these units were held for this very movement.
-                assert!(from_h.held >= leg.amount && from_h.balance >= leg.amount, "held units missing");
+                assert!(
+                    from_h.held >= leg.amount && from_h.balance >= leg.amount,
+                    "held units missing"
+                );
                 from_h.held -= leg.amount;
             }
             Debit::Ordered => {
@@ -351,7 +384,10 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         let inst = self.instrument(leg.instrument)?;
         let to_owner = self.participant(&to_acc.owner)?;
         let to_h = self.holding(leg.to, leg.instrument);
-        let to_after = to_h.balance.checked_add(leg.amount).ok_or(ResultCode::Overflow)?;
+        let to_after = to_h
+            .balance
+            .checked_add(leg.amount)
+            .ok_or(ResultCode::Overflow)?;
         let holders_after = inst.holder_count + u64::from(to_h.balance == 0);
         self.check_credit(&to_acc, &to_owner, &inst, to_after, holders_after)
     }

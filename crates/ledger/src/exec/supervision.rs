@@ -1,8 +1,8 @@
 //! Supervisory actions: partial freezes, forced transfers, key-loss recovery.
 
-use super::{fail, Check, Ctx, Debit};
+use super::{Check, Ctx, Debit, fail};
 use crate::events::{Event, MoveKind};
-use crate::schema::{self, keys, Holding};
+use crate::schema::{self, Holding, keys};
 use crate::store::Store;
 use tally_types::limits::MAX_RECOVERY_HOLDINGS;
 use tally_types::model::{Leg, Role};
@@ -24,7 +24,12 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         }
         h.frozen += op.amount;
         self.put_holding(op.account, op.instrument, &h);
-        self.events.push(Event::HoldingFrozen(op.account, op.instrument, op.amount, op.reason));
+        self.events.push(Event::HoldingFrozen(
+            op.account,
+            op.instrument,
+            op.amount,
+            op.reason,
+        ));
         Ok(())
     }
 
@@ -39,7 +44,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         }
         h.frozen -= op.amount;
         self.put_holding(op.account, op.instrument, &h);
-        self.events.push(Event::HoldingUnfrozen(op.account, op.instrument, op.amount));
+        self.events
+            .push(Event::HoldingUnfrozen(op.account, op.instrument, op.amount));
         Ok(())
     }
 
@@ -64,7 +70,9 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             return fail(ResultCode::TooManyHoldings);
         }
         for (k, v) in entries {
-            let instrument = InstrumentId(u64::from_be_bytes(k[9..17].try_into().expect("holding key")));
+            let instrument = InstrumentId(u64::from_be_bytes(
+                k[9..17].try_into().expect("holding key"),
+            ));
             let h: Holding = schema::decode(&v);
             // Units locked by holds and instructions stay: those records name this account.
             let movable = h.balance - h.held;
@@ -72,7 +80,12 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
                 continue;
             }
             let frozen = h.frozen;
-            let leg = Leg { from: op.from, to: op.to, instrument, amount: movable };
+            let leg = Leg {
+                from: op.from,
+                to: op.to,
+                instrument,
+                amount: movable,
+            };
             self.move_units(&leg, Debit::Ordered, MoveKind::Recovery(op.reason))?;
             // A freeze follows the units it froze.
             if frozen > 0 {
