@@ -11,6 +11,7 @@ mod block;
 pub mod demo;
 mod events;
 mod exec;
+pub mod fuzz;
 pub mod query;
 pub mod schema;
 pub mod store;
