@@ -163,7 +163,7 @@ fn luhn_ok(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 fn validate_isin(raw: &[u8; 12]) -> Result<(), IdError> {

@@ -17,13 +17,12 @@ fn check_terms(op: &CreateInstrument) -> Check {
     if op.scale > MAX_SCALE || op.min_increment == 0 || op.name.as_str().is_empty() {
         return bad();
     }
-    if let (Some(isin), Some(cusip)) = (op.ids.isin, op.ids.cusip) {
-        if isin
+    if let (Some(isin), Some(cusip)) = (op.ids.isin, op.ids.cusip)
+        && isin
             .embedded_cusip()
             .is_some_and(|embedded| embedded != cusip)
-        {
-            return bad();
-        }
+    {
+        return bad();
     }
     match &op.kind {
         InstrumentKind::TreasuryBill {

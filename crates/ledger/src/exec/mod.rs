@@ -268,7 +268,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         if amount == 0 {
             return fail(ResultCode::ZeroAmount);
         }
-        if amount % inst.min_increment != 0 {
+        if !amount.is_multiple_of(inst.min_increment) {
             return fail(ResultCode::NotMultipleOfIncrement);
         }
         Ok(())
