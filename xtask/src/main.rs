@@ -1,1 +1,116 @@
-fn main() {}
+//! Run the project's checks the way CI does: `cargo xtask ci`.
+//!
+//! Subcommands:
+//! - `ci`: formatting, clippy (all targets, warnings denied), docs (warnings denied),
+//!   the ledger's purity check, the whole test suite, and the end-to-end example.
+//! - `purity`: only the purity check: the ledger crates depend on no async runtime, no
+//!   networking and no storage engine.
+
+use std::process::{Command, ExitCode};
+
+/// Crates the pure ledger crates must never depend on, directly or not.
+const FORBIDDEN_IN_PURE_CRATES: &[&str] = &[
+    "tokio",
+    "futures",
+    "async-std",
+    "mio",
+    "hyper",
+    "axum",
+    "reqwest",
+    "commonware-runtime",
+    "commonware-storage",
+    "commonware-p2p",
+    "rocksdb",
+    "sled",
+];
+const PURE_CRATES: &[&str] = &["tally-types", "tally-ledger"];
+
+fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    eprintln!("$ {program} {}", args.join(" "));
+    let status = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed", args.join(" ")))
+    }
+}
+
+fn purity() -> Result<(), String> {
+    for krate in PURE_CRATES {
+        eprintln!("$ cargo tree -p {krate} -e normal");
+        let out = Command::new("cargo")
+            .args(["tree", "-p", krate, "-e", "normal", "--prefix", "none"])
+            .output()
+            .map_err(|e| format!("cannot run cargo tree: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("cargo tree -p {krate} failed"));
+        }
+        let tree = String::from_utf8_lossy(&out.stdout);
+        let found: Vec<&str> = tree
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|name| FORBIDDEN_IN_PURE_CRATES.contains(name))
+            .collect();
+        if !found.is_empty() {
+            return Err(format!("{krate} depends on {found:?}: it must stay pure"));
+        }
+        eprintln!("  {krate}: no I/O, async or storage dependency");
+    }
+    Ok(())
+}
+
+fn ci() -> Result<(), String> {
+    run("cargo", &["fmt", "--all", "--", "--check"], &[])?;
+    run(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        &[],
+    )?;
+    run(
+        "cargo",
+        &["doc", "--workspace", "--no-deps"],
+        &[("RUSTDOCFLAGS", "-D warnings")],
+    )?;
+    purity()?;
+    run("cargo", &["test", "--workspace"], &[])?;
+    run(
+        "cargo",
+        &[
+            "run",
+            "--quiet",
+            "-p",
+            "tally-ledger",
+            "--example",
+            "treasury_dvp",
+        ],
+        &[],
+    )?;
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "ci" => ci(),
+        "purity" => purity(),
+        _ => Err("usage: cargo xtask <ci|purity>".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Pins the canonical encoding: one of every operation, signed, hashed together. Any
+//! change to what is signed or stored changes the digest and fails this test; change the
+//! pinned value only with a deliberate, documented format change.
+
+use commonware_codec::Encode as _;
+use commonware_cryptography::Signer as _;
+use tally_types::codec::{BoundedVec, Text};
+use tally_types::model::*;
+use tally_types::ops::*;
+use tally_types::*;
+
+fn every_operation() -> Vec<Operation> {
+    let lei = Lei::parse("5493001KJTIIGC8Y1R12").unwrap();
+    let key = PrivateKey::from_seed(1).public_key();
+    let key2 = PrivateKey::from_seed(2).public_key();
+    let leg = model::Leg {
+        from: AccountId(1),
+        to: AccountId(2),
+        instrument: InstrumentId(3),
+        amount: 4,
+    };
+    let us = Country::parse("US").unwrap();
+    let profile = Profile {
+        legal_name: Text::new("Example Bank").unwrap(),
+        roles: Roles::of(&[Role::Dealer, Role::Investor]),
+        jurisdiction: us,
+        investor_class: InvestorClass::Accredited,
+        kyc: Kyc {
+            status: KycStatus::Verified,
+            expires_on: Date(20_000),
+        },
+    };
+    let policy = Policy {
+        kyc_required: true,
+        allowed_jurisdictions: BoundedVec::new(vec![us]).unwrap(),
+        allowed_investor_classes: InvestorClasses::of(&[InvestorClass::QualifiedInstitutional]),
+        max_balance_per_holder: Some(1_000),
+        max_holders: Some(99),
+        lockup_until: Some(Timestamp(5)),
+    };
+    let terms = CouponTerms {
+        coupon_rate: Rate(41_250_000),
+        dated_date: Date(1),
+        maturity_date: Date(2),
+        frequency: 2,
+        day_count: DayCount::ActActIcma,
+    };
+    let kinds = [
+        InstrumentKind::Cash {
+            currency: Currency::parse("USD").unwrap(),
+            cash_kind: CashKind::Stablecoin,
+        },
+        InstrumentKind::TreasuryBill {
+            issue_date: Date(1),
+            maturity_date: Date(2),
+        },
+        InstrumentKind::TreasuryNote(terms),
+        InstrumentKind::TreasuryBond(terms),
+        InstrumentKind::Equity,
+        InstrumentKind::Fund {
+            fund_kind: FundKind::Mmf,
+        },
+        InstrumentKind::Unique {
+            title: Text::new("Parcel 12").unwrap(),
+        },
+    ];
+    let mut ops: Vec<Operation> = kinds
+        .into_iter()
+        .map(|kind| {
+            Operation::CreateInstrument(CreateInstrument {
+                instrument: InstrumentId(9),
+                issuer: lei,
+                name: Text::new("Instrument").unwrap(),
+                ids: SecurityIds {
+                    isin: Some(Isin::parse("US0378331005").unwrap()),
+                    cusip: Some(Cusip::parse("037833100").unwrap()),
+                },
+                scale: 2,
+                min_increment: 10_000,
+                kind,
+                policy: policy.clone(),
+            })
+        })
+        .collect();
+    ops.extend([
+        Operation::RegisterParticipant(RegisterParticipant {
+            lei,
+            profile: profile.clone(),
+            keys: BoundedVec::new(vec![WeightedKey {
+                key: key.clone(),
+                weight: 2,
+            }])
+            .unwrap(),
+            threshold: 1,
+            admin_threshold: 2,
+        }),
+        Operation::UpdateParticipant(UpdateParticipant { lei, profile }),
+        Operation::SuspendParticipant(SuspendParticipant { lei, reason: 1 }),
+        Operation::ReinstateParticipant(ReinstateParticipant { lei }),
+        Operation::AddKey(AddKey {
+            lei,
+            key: WeightedKey {
+                key: key2.clone(),
+                weight: 1,
+            },
+        }),
+        Operation::RotateKey(RotateKey {
+            lei,
+            old: key.clone(),
+            new: key2.clone(),
+        }),
+        Operation::RemoveKey(RemoveKey { lei, key: key2 }),
+        Operation::SetThresholds(SetThresholds {
+            lei,
+            threshold: 1,
+            admin_threshold: 1,
+        }),
+        Operation::OpenAccount(OpenAccount {
+            account: AccountId(7),
+            owner: lei,
+            kind: AccountKind::Segregated,
+        }),
+        Operation::FreezeAccount(FreezeAccount {
+            account: AccountId(7),
+            reason: 2,
+        }),
+        Operation::UnfreezeAccount(UnfreezeAccount {
+            account: AccountId(7),
+        }),
+        Operation::UpdatePolicy(UpdatePolicy {
+            instrument: InstrumentId(9),
+            policy,
+        }),
+        Operation::PauseInstrument(PauseInstrument {
+            instrument: InstrumentId(9),
+        }),
+        Operation::UnpauseInstrument(UnpauseInstrument {
+            instrument: InstrumentId(9),
+        }),
+        Operation::Mint(Mint {
+            instrument: InstrumentId(9),
+            to: AccountId(7),
+            amount: u128::MAX,
+        }),
+        Operation::Burn(Burn {
+            instrument: InstrumentId(9),
+            from: AccountId(7),
+            amount: 1,
+        }),
+        Operation::Transfer(Transfer { leg }),
+        Operation::Settle(Settle {
+            legs: BoundedVec::new(vec![leg, leg]).unwrap(),
+        }),
+        Operation::Instruct(Instruct {
+            trade_ref: Text::new("REF-1").unwrap(),
+            legs: BoundedVec::new(vec![leg]).unwrap(),
+            expires_at: Timestamp(10),
+        }),
+        Operation::CancelInstruction(CancelInstruction {
+            instruction: Hash32([7; 32]),
+        }),
+        Operation::PlaceHold(PlaceHold {
+            hold: HoldId(3),
+            leg,
+            hash_lock: Some(Hash32([1; 32])),
+            deadline: Timestamp(11),
+        }),
+        Operation::ReleaseHold(ReleaseHold {
+            hold: HoldId(3),
+            preimage: None,
+        }),
+        Operation::RefundHold(RefundHold { hold: HoldId(3) }),
+        Operation::FreezeHolding(FreezeHolding {
+            account: AccountId(7),
+            instrument: InstrumentId(9),
+            amount: 5,
+            reason: 3,
+        }),
+        Operation::UnfreezeHolding(UnfreezeHolding {
+            account: AccountId(7),
+            instrument: InstrumentId(9),
+            amount: 5,
+        }),
+        Operation::ForcedTransfer(ForcedTransfer { leg, reason: 4 }),
+        Operation::RecoverAccount(RecoverAccount {
+            from: AccountId(7),
+            to: AccountId(8),
+            reason: 5,
+        }),
+    ]);
+    ops
+}
+
+#[test]
+fn every_operation_round_trips() {
+    use commonware_codec::DecodeExt as _;
+    let ops = every_operation();
+    let names: std::collections::BTreeSet<&str> = ops.iter().map(Operation::name).collect();
+    assert_eq!(
+        names.len(),
+        Operation::NAMES.len(),
+        "an operation is missing from the conformance set"
+    );
+    for op in ops {
+        let bytes = op.encode();
+        assert_eq!(Operation::decode(bytes.clone()).unwrap(), op);
+    }
+}
+
+#[test]
+fn encoding_is_pinned() {
+    let chain = ChainId::new("tally-conformance").unwrap();
+    let key = PrivateKey::from_seed(42);
+    let mut all = Vec::new();
+    for (nonce, op) in every_operation().into_iter().enumerate() {
+        let tx = Transaction {
+            sender: key.public_key(),
+            nonce: nonce as u64,
+            expires_at: Timestamp(1_800_000_000_000),
+            operations: BoundedVec::new(vec![op]).unwrap(),
+        };
+        all.extend_from_slice(&tx.sign(&chain, &[&key]).to_bytes());
+    }
+    let digest = Hash32::digest(&[&all]);
+    assert_eq!(
+        digest.to_hex(),
+        "c55aa4924beb7c6b9ecadebb1a16f3cba7269576f1c67990d44199dc27612304",
+        "encoding changed: {} bytes",
+        all.len()
+    );
+}
