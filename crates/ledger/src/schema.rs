@@ -136,13 +136,69 @@ pub struct Meta {
 }
 codec_struct!(Meta { height, time });
 
+/// A public key as stored: its 32 bytes, validated when the operation that registered it
+/// was decoded. Records keep the bytes so that reading a participant does not decompress
+/// a curve point per key (which dominated apply time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyBytes(pub [u8; 32]);
+
+impl From<&PublicKey> for KeyBytes {
+    fn from(k: &PublicKey) -> Self {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(k.as_ref());
+        Self(out)
+    }
+}
+
+impl PartialEq<PublicKey> for KeyBytes {
+    fn eq(&self, other: &PublicKey) -> bool {
+        self.0.as_slice() == other.as_ref()
+    }
+}
+
+impl Write for KeyBytes {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.0);
+    }
+}
+impl EncodeSize for KeyBytes {
+    fn encode_size(&self) -> usize {
+        32
+    }
+}
+impl Read for KeyBytes {
+    type Cfg = ();
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        Ok(Self(<[u8; 32]>::read(buf)?))
+    }
+}
+
+/// A participant's key and its approval weight, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The key.
+    pub key: KeyBytes,
+    /// Its weight toward thresholds.
+    pub weight: u16,
+}
+codec_struct!(StoredKey { key, weight });
+
+impl From<&WeightedKey> for StoredKey {
+    fn from(k: &WeightedKey) -> Self {
+        Self {
+            key: KeyBytes::from(&k.key),
+            weight: k.weight,
+        }
+    }
+}
+
 /// A registered participant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParticipantRecord {
     /// Identity fields.
     pub profile: Profile,
     /// Keys and weights.
-    pub keys: BoundedVec<WeightedKey, MAX_KEYS_PER_PARTICIPANT>,
+    pub keys: BoundedVec<StoredKey, MAX_KEYS_PER_PARTICIPANT>,
     /// Weight needed to act.
     pub threshold: u16,
     /// Weight needed for key and threshold changes.

@@ -30,6 +30,9 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if self.hold_record(op.hold).is_ok() {
             return fail(ResultCode::HoldExists);
         }
+        // Validation (3xx) comes before compliance (6xx).
+        let inst = self.instrument(op.leg.instrument)?;
+        Self::check_amount(&inst, op.leg.amount)?;
         self.precheck_credit(&op.leg)?;
         self.hold_units(&op.leg)?;
         let rec = HoldRecord {

@@ -2,11 +2,11 @@
 
 use super::{Check, Ctx, Level, fail};
 use crate::events::Event;
-use crate::schema::{self, AccountRecord, ParticipantRecord, keys};
+use crate::schema::{self, AccountRecord, KeyBytes, ParticipantRecord, StoredKey, keys};
 use crate::store::Store;
 use tally_types::codec::BoundedVec;
 use tally_types::limits::MAX_KEYS_PER_PARTICIPANT;
-use tally_types::model::{Role, WeightedKey};
+use tally_types::model::Role;
 use tally_types::ops::*;
 use tally_types::{Lei, PublicKey, ResultCode};
 
@@ -14,11 +14,11 @@ const OPERATOR: &[Role] = &[Role::Operator];
 const SUPERVISORS: &[Role] = &[Role::Operator, Role::Regulator];
 
 /// Thresholds must be at least 1 and reachable by the keys' total weight.
-fn check_thresholds(keys: &[WeightedKey], threshold: u16, admin_threshold: u16) -> Check {
-    if keys.is_empty() || keys.iter().any(|k| k.weight == 0) {
+fn check_thresholds(weights: &[u16], threshold: u16, admin_threshold: u16) -> Check {
+    if weights.is_empty() || weights.contains(&0) {
         return fail(ResultCode::InvalidKeys);
     }
-    let total: u32 = keys.iter().map(|k| u32::from(k.weight)).sum();
+    let total: u32 = weights.iter().map(|w| u32::from(*w)).sum();
     if threshold == 0 || admin_threshold == 0 || u32::from(threshold.max(admin_threshold)) > total {
         return fail(ResultCode::InvalidThreshold);
     }
@@ -32,16 +32,12 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             .map(|b| schema::decode(&b))
     }
 
-    fn set_keys(
-        &mut self,
-        lei: &Lei,
-        rec: &mut ParticipantRecord,
-        keys: Vec<WeightedKey>,
-    ) -> Check {
+    fn set_keys(&mut self, lei: &Lei, rec: &mut ParticipantRecord, keys: Vec<StoredKey>) -> Check {
         if keys.len() > MAX_KEYS_PER_PARTICIPANT {
             return fail(ResultCode::InvalidKeys);
         }
-        check_thresholds(&keys, rec.threshold, rec.admin_threshold)?;
+        let weights: Vec<u16> = keys.iter().map(|k| k.weight).collect();
+        check_thresholds(&weights, rec.threshold, rec.admin_threshold)?;
         rec.keys = BoundedVec::new(keys).ok_or(ResultCode::InvalidKeys)?;
         self.put_participant(lei, rec);
         Ok(())
@@ -66,12 +62,17 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if op.profile.roles.is_empty() {
             return fail(ResultCode::InvalidRoles);
         }
+        // The operator role is granted at genesis only.
+        if !self.genesis && op.profile.roles.has(Role::Operator) {
+            return fail(ResultCode::InvalidRoles);
+        }
         let mut sorted: Vec<&PublicKey> = op.keys.iter().map(|k| &k.key).collect();
         sorted.sort();
         if sorted.windows(2).any(|w| w[0] == w[1]) {
             return fail(ResultCode::InvalidKeys);
         }
-        check_thresholds(&op.keys, op.threshold, op.admin_threshold)?;
+        let weights: Vec<u16> = op.keys.iter().map(|k| k.weight).collect();
+        check_thresholds(&weights, op.threshold, op.admin_threshold)?;
         if self.participant(&op.lei).is_ok() {
             return fail(ResultCode::ParticipantExists);
         }
@@ -80,7 +81,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         }
         let rec = ParticipantRecord {
             profile: op.profile.clone(),
-            keys: op.keys.clone(),
+            keys: BoundedVec::new(op.keys.iter().map(StoredKey::from).collect())
+                .ok_or(ResultCode::InvalidKeys)?,
             threshold: op.threshold,
             admin_threshold: op.admin_threshold,
             suspended: false,
@@ -96,6 +98,13 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             return fail(ResultCode::InvalidRoles);
         }
         let mut rec = self.participant(&op.lei)?;
+        // The operator role is granted at genesis only: an update may keep it, not add it.
+        if !self.genesis
+            && op.profile.roles.has(Role::Operator)
+            && !rec.profile.roles.has(Role::Operator)
+        {
+            return fail(ResultCode::InvalidRoles);
+        }
         rec.profile = op.profile.clone();
         self.put_participant(&op.lei, &rec);
         self.events.push(Event::ParticipantUpdated(op.lei));
@@ -133,7 +142,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         }
         let mut rec = self.participant(&op.lei)?;
         let mut keys = rec.keys.to_vec();
-        keys.push(op.key.clone());
+        keys.push(StoredKey::from(&op.key));
         if keys.len() > MAX_KEYS_PER_PARTICIPANT {
             return fail(ResultCode::InvalidKeys);
         }
@@ -148,7 +157,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let Some(slot) = keys.iter_mut().find(|k| k.key == op.old) else {
             return fail(ResultCode::KeyNotFound);
         };
-        slot.key = op.new.clone();
+        slot.key = KeyBytes::from(&op.new);
         self.claim_key(&op.lei, &op.new)?;
         self.release_key(&op.lei, &op.old);
         self.set_keys(&op.lei, &mut rec, keys)
@@ -171,7 +180,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     pub(crate) fn set_thresholds(&mut self, op: &SetThresholds) -> Check {
         self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
         let mut rec = self.participant(&op.lei)?;
-        check_thresholds(&rec.keys, op.threshold, op.admin_threshold)?;
+        let weights: Vec<u16> = rec.keys.iter().map(|k| k.weight).collect();
+        check_thresholds(&weights, op.threshold, op.admin_threshold)?;
         rec.threshold = op.threshold;
         rec.admin_threshold = op.admin_threshold;
         self.put_participant(&op.lei, &rec);

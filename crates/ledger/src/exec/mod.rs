@@ -392,9 +392,15 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         self.check_credit(&to_acc, &to_owner, &inst, to_after, holders_after)
     }
 
-    /// Validates legs: non-empty, each non-zero and between two different accounts.
+    /// Validates legs: non-empty, each non-zero and between two different accounts, and
+    /// no account pair and instrument repeated.
     pub fn check_legs(legs: &[Leg]) -> Check {
         if legs.is_empty() || legs.iter().any(|l| l.from == l.to) {
+            return fail(ResultCode::InvalidLegs);
+        }
+        let mut pairs: Vec<_> = legs.iter().map(|l| (l.from, l.to, l.instrument)).collect();
+        pairs.sort();
+        if pairs.windows(2).any(|w| w[0] == w[1]) {
             return fail(ResultCode::InvalidLegs);
         }
         if legs.iter().any(|l| l.amount == 0) {
