@@ -3,7 +3,7 @@
 //! Every variable-length field in a Tally encoding has its bound in its type, so that
 //! decoding needs no configuration (`Cfg = ()`) and no input can make a decoder allocate
 //! more than the bound allows. Structs are encoded as the concatenation of their fields in
-//! declaration order ([`codec_struct!`]); enums as a `u8` tag followed by the variant.
+//! declaration order ([`crate::codec_struct!`]); enums as a `u8` tag followed by the variant.
 
 use bytes::{Buf as _, BufMut};
 use commonware_codec::Buf;
