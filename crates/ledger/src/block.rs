@@ -181,6 +181,7 @@ impl Ledger {
                 return reject(code, u16::try_from(i).ok());
             }
         }
+        // check_tx refused a nonce of u64::MAX, so this cannot overflow.
         let next = vtx.tx().nonce + 1;
         ctx.st
             .put(keys::nonce(&vtx.tx().sender), schema::encode(&next));
@@ -216,7 +217,8 @@ impl Ledger {
         if tx.nonce < expected {
             return Err(ResultCode::NonceReused);
         }
-        if tx.nonce > expected {
+        // The last nonce value is never usable: the next one would not exist.
+        if tx.nonce > expected || tx.nonce == u64::MAX {
             return Err(ResultCode::NonceGap);
         }
         for key in vtx.signers() {
