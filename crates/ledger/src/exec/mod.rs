@@ -388,7 +388,11 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             .balance
             .checked_add(leg.amount)
             .ok_or(ResultCode::Overflow)?;
-        let holders_after = inst.holder_count + u64::from(to_h.balance == 0);
+        // As in [Ctx::move_units]: a payer moving its whole position leaves a holder slot.
+        let from_h = self.holding(leg.from, leg.instrument);
+        let from_exits = from_h.balance != 0 && from_h.balance == leg.amount;
+        let holders_after =
+            inst.holder_count - u64::from(from_exits) + u64::from(to_h.balance == 0);
         self.check_credit(&to_acc, &to_owner, &inst, to_after, holders_after)
     }
 

@@ -1,0 +1,3684 @@
+//! Unit tests for every operation of `tally_types::Operation`: the success path and every
+//! rejection path of its handler, the transaction-level checks, the compliance rules on
+//! both sides of a movement, atomicity, instruction matching and expiry, holds with
+//! hash-locks, supervision (freezes, forced transfers, key-loss recovery), key rotation and
+//! the supply and holder-count invariants.
+//!
+//! Every test starts from the demo world (`tally_ledger::demo`) extended with two 2-of-2
+//! participants: "duo" (issuer, dealer and investor, with its own instrument) and "sup"
+//! (operator and regulator), so that insufficient approvals can be shown for every kind
+//! of authorization. A rejection is always checked to leave the state exactly as an empty
+//! block would.
+
+use commonware_cryptography::Signer as _;
+use tally_ledger::demo::{self, HUNDRED_DOLLARS, Sandbox, USD, UST_2034, member};
+use tally_ledger::schema::{
+    self, AccountRecord, Holding, InstrumentRecord, InstrumentStatus, ParticipantRecord, tag,
+};
+use tally_ledger::{
+    BlockEnv, BlockOutcome, Commit, Event, MemStore, MoveKind, Receipt, StateReader,
+};
+use tally_types::codec::{BoundedVec, Text};
+use tally_types::limits::{
+    MAX_INSTRUCTION_TTL_MS, MAX_KEYS_PER_PARTICIPANT, MAX_RECOVERY_HOLDINGS, MAX_TX_TTL_MS,
+};
+use tally_types::model::*;
+use tally_types::ops::*;
+use tally_types::time::MS_PER_DAY;
+use tally_types::{
+    AccountId, Amount, Country, Cusip, Date, Hash32, HoldId, InstrumentId, Isin, Lei, Operation,
+    PrivateKey, Rate, ResultCode, Timestamp, Transaction, VerifiedTx,
+};
+
+use ResultCode as C;
+
+// ---- the world ---------------------------------------------------------------------------
+
+const CB: &str = "central-bank";
+const TR: &str = "treasury";
+const DA: &str = "dealer-a";
+const DB: &str = "dealer-b";
+const CU: &str = "custodian";
+const RG: &str = "regulator";
+
+const CB_ACC: AccountId = AccountId(100);
+const TR_ACC: AccountId = AccountId(200);
+const A_ACC: AccountId = AccountId(300);
+const B_ACC: AccountId = AccountId(400);
+const CU_ACC: AccountId = AccountId(500);
+const DUO_ACC: AccountId = AccountId(700);
+const NO_ACC: AccountId = AccountId(999_999);
+
+const DUO_TOKEN: InstrumentId = InstrumentId(10);
+const NO_INST: InstrumentId = InstrumentId(999_999);
+
+/// Each dealer's genesis cash: $50m in cents.
+const CASH: Amount = 5_000_000_000;
+/// Dealer A's genesis note position: $10m face in cents.
+const FACE: Amount = 1_000_000_000;
+/// Duo's genesis position in its own token.
+const DUO_UNITS: Amount = 1_000;
+const H: Amount = HUNDRED_DOLLARS;
+
+fn k(name: &str) -> PrivateKey {
+    member(name).key()
+}
+fn lei(name: &str) -> Lei {
+    member(name).lei()
+}
+fn fresh(seed: u64) -> PrivateKey {
+    PrivateKey::from_seed(seed)
+}
+fn duo1() -> PrivateKey {
+    fresh(7001)
+}
+fn duo2() -> PrivateKey {
+    fresh(7002)
+}
+fn sup1() -> PrivateKey {
+    fresh(7101)
+}
+fn sup2() -> PrivateKey {
+    fresh(7102)
+}
+fn duo_lei() -> Lei {
+    Lei::with_check_digits("TALLYDUO000000000G").unwrap()
+}
+fn sup_lei() -> Lei {
+    Lei::with_check_digits("TALLYSUP000000000H").unwrap()
+}
+/// An LEI no participant has (until a test registers it).
+fn test_lei(n: u32) -> Lei {
+    Lei::with_check_digits(&format!("TALLYTEST{n:09}")).unwrap()
+}
+fn date(s: &str) -> Date {
+    Date::parse(s).unwrap()
+}
+fn country(s: &str) -> Country {
+    Country::parse(s).unwrap()
+}
+
+fn profile(roles: &[Role]) -> Profile {
+    Profile {
+        legal_name: Text::new("Test Participant LLC").unwrap(),
+        roles: Roles::of(roles),
+        jurisdiction: country("US"),
+        investor_class: InvestorClass::QualifiedInstitutional,
+        kyc: Kyc {
+            status: KycStatus::Verified,
+            expires_on: date("2030-12-31"),
+        },
+    }
+}
+
+/// A registration with one key of weight 1 per signer.
+fn registration(
+    lei: Lei,
+    roles: &[Role],
+    keys: &[&PrivateKey],
+    threshold: u16,
+    admin_threshold: u16,
+) -> RegisterParticipant {
+    RegisterParticipant {
+        lei,
+        profile: profile(roles),
+        keys: BoundedVec::new(
+            keys.iter()
+                .map(|k| WeightedKey {
+                    key: k.public_key(),
+                    weight: 1,
+                })
+                .collect(),
+        )
+        .unwrap(),
+        threshold,
+        admin_threshold,
+    }
+}
+
+fn equity(id: InstrumentId, issuer: Lei) -> CreateInstrument {
+    CreateInstrument {
+        instrument: id,
+        issuer,
+        name: Text::new("Test Common Stock").unwrap(),
+        ids: SecurityIds::default(),
+        scale: 0,
+        min_increment: 1,
+        kind: InstrumentKind::Equity,
+        policy: Policy::default(),
+    }
+}
+
+fn bill(id: InstrumentId) -> CreateInstrument {
+    CreateInstrument {
+        instrument: id,
+        issuer: lei(TR),
+        name: Text::new("UST Bill 20-May-2027").unwrap(),
+        ids: SecurityIds::default(),
+        scale: 2,
+        min_increment: H,
+        kind: InstrumentKind::TreasuryBill {
+            issue_date: date("2026-11-19"),
+            maturity_date: date("2027-05-20"),
+        },
+        policy: Policy::default(),
+    }
+}
+
+/// The demo genesis plus "duo" (2-of-2 issuer/dealer with an account and its own token)
+/// and "sup" (2-of-2 operator/regulator).
+fn world_genesis() -> tally_ledger::Genesis {
+    let mut g = demo::genesis();
+    g.operations.extend([
+        registration(
+            duo_lei(),
+            &[Role::Issuer, Role::Dealer, Role::Investor],
+            &[&duo1(), &duo2()],
+            2,
+            2,
+        )
+        .into(),
+        registration(
+            sup_lei(),
+            &[Role::Operator, Role::Regulator],
+            &[&sup1(), &sup2()],
+            2,
+            2,
+        )
+        .into(),
+        open(DUO_ACC, duo_lei()),
+        equity(DUO_TOKEN, duo_lei()).into(),
+        mint(DUO_TOKEN, DUO_ACC, DUO_UNITS),
+    ]);
+    g
+}
+
+fn world() -> Sandbox {
+    Sandbox::with_genesis(MemStore::new(), &world_genesis())
+}
+
+/// Registers a one-key participant (by the operator) with an own account.
+fn onboard(
+    sb: &mut Sandbox,
+    n: u32,
+    roles: &[Role],
+    class: InvestorClass,
+    account: AccountId,
+) -> (Lei, PrivateKey) {
+    let lei = test_lei(n);
+    let key = fresh(8000 + u64::from(n));
+    let mut reg = registration(lei, roles, &[&key], 1, 1);
+    reg.profile.investor_class = class;
+    accept_all(sb, &[&k(CB)], vec![reg.into(), open(account, lei)]);
+    (lei, key)
+}
+
+// ---- submitting ----------------------------------------------------------------------------
+
+/// The root the state would have after an empty block in place of the next one.
+fn root_after_empty_block(sb: &Sandbox) -> Hash32 {
+    let mut twin = sb.store.clone();
+    let env = BlockEnv {
+        height: sb.height + 1,
+        time: sb.time.plus_ms(1_000),
+    };
+    sb.ledger.apply_block(&mut twin, env, &[]).unwrap();
+    twin.root()
+}
+
+#[track_caller]
+fn accept_all(sb: &mut Sandbox, signers: &[&PrivateKey], ops: Vec<Operation>) -> Receipt {
+    let r = sb.submit(signers, ops);
+    assert_eq!(r.code, C::Ok, "expected Ok: {r:?}");
+    assert_eq!(r.failed_op, None);
+    r
+}
+
+#[track_caller]
+fn accept(sb: &mut Sandbox, signers: &[&PrivateKey], op: impl Into<Operation>) -> Receipt {
+    accept_all(sb, signers, vec![op.into()])
+}
+
+/// Submits, expects `code`, and checks that nothing changed but the block metadata.
+#[track_caller]
+fn reject_all(
+    sb: &mut Sandbox,
+    signers: &[&PrivateKey],
+    ops: Vec<Operation>,
+    code: ResultCode,
+) -> Receipt {
+    let expected = root_after_empty_block(sb);
+    let r = sb.submit(signers, ops);
+    assert_eq!(r.code, code, "unexpected outcome: {r:?}");
+    assert!(r.events.is_empty(), "a rejection reported events: {r:?}");
+    if code.code() < 200 {
+        assert_eq!(r.failed_op, None, "transaction check, not an operation");
+    } else {
+        assert!(r.failed_op.is_some(), "operation failure without index");
+    }
+    assert_eq!(
+        sb.root(),
+        expected,
+        "a rejected transaction changed the state"
+    );
+    r
+}
+
+#[track_caller]
+fn reject(sb: &mut Sandbox, signers: &[&PrivateKey], op: impl Into<Operation>, code: ResultCode) {
+    reject_all(sb, signers, vec![op.into()], code);
+}
+
+/// Applies one block `ms` after the previous one straight through the ledger, returning
+/// the block's own events too.
+fn raw_block(sb: &mut Sandbox, ms: u64, txs: &[VerifiedTx]) -> BlockOutcome {
+    sb.height += 1;
+    sb.time = sb.time.plus_ms(ms);
+    let env = BlockEnv {
+        height: sb.height,
+        time: sb.time,
+    };
+    sb.ledger.apply_block(&mut sb.store, env, txs).unwrap()
+}
+
+/// A transaction built by hand (any nonce and expiry).
+fn manual_tx(
+    sb: &Sandbox,
+    signers: &[&PrivateKey],
+    nonce: u64,
+    expires_at: Timestamp,
+    ops: Vec<Operation>,
+) -> VerifiedTx {
+    let chain = sb.chain();
+    let tx = Transaction {
+        sender: signers[0].public_key(),
+        nonce,
+        expires_at,
+        operations: BoundedVec::new(ops).unwrap(),
+    };
+    tally_types::verify_one(&chain, tx.sign(&chain, signers)).unwrap()
+}
+
+// ---- operation builders --------------------------------------------------------------------
+
+fn leg(from: AccountId, to: AccountId, instrument: InstrumentId, amount: Amount) -> Leg {
+    Leg {
+        from,
+        to,
+        instrument,
+        amount,
+    }
+}
+fn transfer(from: AccountId, to: AccountId, i: InstrumentId, amount: Amount) -> Operation {
+    Transfer {
+        leg: leg(from, to, i, amount),
+    }
+    .into()
+}
+fn mint(instrument: InstrumentId, to: AccountId, amount: Amount) -> Operation {
+    Mint {
+        instrument,
+        to,
+        amount,
+    }
+    .into()
+}
+fn burn(instrument: InstrumentId, from: AccountId, amount: Amount) -> Operation {
+    Burn {
+        instrument,
+        from,
+        amount,
+    }
+    .into()
+}
+fn settle(legs: &[Leg]) -> Operation {
+    Settle {
+        legs: BoundedVec::new(legs.to_vec()).unwrap(),
+    }
+    .into()
+}
+fn instruct(trade_ref: &str, legs: &[Leg], expires_at: Timestamp) -> Instruct {
+    Instruct {
+        trade_ref: Text::new(trade_ref).unwrap(),
+        legs: BoundedVec::new(legs.to_vec()).unwrap(),
+        expires_at,
+    }
+}
+fn cancel(instruction: Hash32) -> Operation {
+    CancelInstruction { instruction }.into()
+}
+fn place_hold(id: u64, leg: Leg, hash_lock: Option<Hash32>, deadline: Timestamp) -> Operation {
+    PlaceHold {
+        hold: HoldId(id),
+        leg,
+        hash_lock,
+        deadline,
+    }
+    .into()
+}
+fn release(id: u64, preimage: Option<Hash32>) -> Operation {
+    ReleaseHold {
+        hold: HoldId(id),
+        preimage,
+    }
+    .into()
+}
+fn refund(id: u64) -> Operation {
+    RefundHold { hold: HoldId(id) }.into()
+}
+fn open(account: AccountId, owner: Lei) -> Operation {
+    OpenAccount {
+        account,
+        owner,
+        kind: AccountKind::Own,
+    }
+    .into()
+}
+fn freeze_account(account: AccountId) -> Operation {
+    FreezeAccount {
+        account,
+        reason: 11,
+    }
+    .into()
+}
+fn unfreeze_account(account: AccountId) -> Operation {
+    UnfreezeAccount { account }.into()
+}
+fn freeze_holding(account: AccountId, instrument: InstrumentId, amount: Amount) -> Operation {
+    FreezeHolding {
+        account,
+        instrument,
+        amount,
+        reason: 12,
+    }
+    .into()
+}
+fn unfreeze_holding(account: AccountId, instrument: InstrumentId, amount: Amount) -> Operation {
+    UnfreezeHolding {
+        account,
+        instrument,
+        amount,
+    }
+    .into()
+}
+fn forced(leg: Leg) -> Operation {
+    ForcedTransfer { leg, reason: 13 }.into()
+}
+fn recover(from: AccountId, to: AccountId) -> Operation {
+    RecoverAccount {
+        from,
+        to,
+        reason: 14,
+    }
+    .into()
+}
+fn suspend(lei: Lei) -> Operation {
+    SuspendParticipant { lei, reason: 7 }.into()
+}
+fn reinstate(lei: Lei) -> Operation {
+    ReinstateParticipant { lei }.into()
+}
+fn pause(instrument: InstrumentId) -> Operation {
+    PauseInstrument { instrument }.into()
+}
+fn unpause(instrument: InstrumentId) -> Operation {
+    UnpauseInstrument { instrument }.into()
+}
+fn add_key(lei: Lei, key: &PrivateKey, weight: u16) -> Operation {
+    AddKey {
+        lei,
+        key: WeightedKey {
+            key: key.public_key(),
+            weight,
+        },
+    }
+    .into()
+}
+fn rotate_key(lei: Lei, old: &PrivateKey, new: &PrivateKey) -> Operation {
+    RotateKey {
+        lei,
+        old: old.public_key(),
+        new: new.public_key(),
+    }
+    .into()
+}
+fn remove_key(lei: Lei, key: &PrivateKey) -> Operation {
+    RemoveKey {
+        lei,
+        key: key.public_key(),
+    }
+    .into()
+}
+fn thresholds(lei: Lei, threshold: u16, admin_threshold: u16) -> Operation {
+    SetThresholds {
+        lei,
+        threshold,
+        admin_threshold,
+    }
+    .into()
+}
+/// `UpdateParticipant` with the current profile changed by `f`.
+fn update_profile(sb: &Sandbox, who: Lei, f: impl FnOnce(&mut Profile)) -> Operation {
+    let mut profile = participant(sb, &who).profile;
+    f(&mut profile);
+    UpdateParticipant { lei: who, profile }.into()
+}
+/// `UpdatePolicy` with the current policy changed by `f`.
+fn update_policy(sb: &Sandbox, i: InstrumentId, f: impl FnOnce(&mut Policy)) -> Operation {
+    let mut policy = instrument(sb, i).policy;
+    f(&mut policy);
+    UpdatePolicy {
+        instrument: i,
+        policy,
+    }
+    .into()
+}
+
+// ---- state ---------------------------------------------------------------------------------
+
+fn holding(sb: &Sandbox, a: AccountId, i: InstrumentId) -> Holding {
+    StateReader(&sb.store).holding(a, i)
+}
+fn bal(sb: &Sandbox, a: AccountId, i: InstrumentId) -> Amount {
+    StateReader(&sb.store).balance(a, i)
+}
+fn held(sb: &Sandbox, a: AccountId, i: InstrumentId) -> Amount {
+    holding(sb, a, i).held
+}
+fn instrument(sb: &Sandbox, i: InstrumentId) -> InstrumentRecord {
+    StateReader(&sb.store).instrument(i).expect("instrument")
+}
+fn participant(sb: &Sandbox, lei: &Lei) -> ParticipantRecord {
+    StateReader(&sb.store)
+        .participant(lei)
+        .expect("participant")
+}
+fn account(sb: &Sandbox, a: AccountId) -> AccountRecord {
+    StateReader(&sb.store).account(a).expect("account")
+}
+fn supply(sb: &Sandbox, i: InstrumentId) -> Amount {
+    instrument(sb, i).total_supply
+}
+fn holders(sb: &Sandbox, i: InstrumentId) -> u64 {
+    instrument(sb, i).holder_count
+}
+
+/// The instrument record's supply and holder count match the holdings actually stored.
+#[track_caller]
+fn assert_totals(sb: &Sandbox, i: InstrumentId) {
+    let (mut sum, mut count) = (0u128, 0u64);
+    for (key, value) in sb.store.iter() {
+        if key[0] == tag::HOLDING && key[9..17] == i.0.to_be_bytes() {
+            let h: Holding = schema::decode(value);
+            assert!(h.held + h.frozen <= h.balance, "over-locked holding {h:?}");
+            sum += h.balance;
+            count += u64::from(h.balance > 0);
+        }
+    }
+    let rec = instrument(sb, i);
+    assert_eq!(rec.total_supply, sum, "supply of {i:?}");
+    assert_eq!(rec.holder_count, count, "holder count of {i:?}");
+}
+
+fn moved(kind: MoveKind, from: AccountId, to: AccountId, i: InstrumentId, a: Amount) -> Event {
+    Event::Moved {
+        kind,
+        from: Some(from),
+        to: Some(to),
+        instrument: i,
+        amount: a,
+    }
+}
+
+/// Dealer A delivers `face` of the note to dealer B against `cash`.
+fn dvp_legs(face: Amount, cash: Amount) -> [Leg; 2] {
+    [
+        leg(A_ACC, B_ACC, UST_2034, face),
+        leg(B_ACC, A_ACC, USD, cash),
+    ]
+}
+
+// =============================================================================================
+// Transaction-level checks (block.rs)
+// =============================================================================================
+
+#[test]
+fn world_starts_as_described() {
+    let sb = world();
+    assert_eq!(bal(&sb, A_ACC, USD), CASH);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE);
+    assert_eq!(bal(&sb, DUO_ACC, DUO_TOKEN), DUO_UNITS);
+    assert_eq!((supply(&sb, USD), holders(&sb, USD)), (2 * CASH, 2));
+    assert_eq!((supply(&sb, UST_2034), holders(&sb, UST_2034)), (FACE, 1));
+    for i in [USD, UST_2034, DUO_TOKEN] {
+        assert_totals(&sb, i);
+    }
+}
+
+#[test]
+fn tx_expired_only_after_its_expiry() {
+    let mut sb = world();
+    let late = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
+    let r = sb.advance(3_600_001, &[late]);
+    assert_eq!(r[0].code, C::TxExpired);
+    assert_eq!(r[0].failed_op, None);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+    sb.unuse_nonce(&k(DA));
+    // A block exactly at the expiry still takes it.
+    let on_time = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
+    let r = sb.advance(3_600_000, &[on_time]);
+    assert_eq!(r[0].code, C::Ok);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 100);
+}
+
+#[test]
+fn tx_expiry_too_far_ahead() {
+    let mut sb = world();
+    let next_block = sb.time.plus_ms(1_000);
+    let op = || vec![transfer(A_ACC, B_ACC, USD, 100)];
+    let far = manual_tx(
+        &sb,
+        &[&k(DA)],
+        0,
+        next_block.plus_ms(MAX_TX_TTL_MS + 1),
+        op(),
+    );
+    assert_eq!(sb.block(&[far])[0].code, C::TxExpiryTooFar);
+    let next_block = sb.time.plus_ms(1_000);
+    let limit = manual_tx(&sb, &[&k(DA)], 0, next_block.plus_ms(MAX_TX_TTL_MS), op());
+    assert_eq!(sb.block(&[limit])[0].code, C::Ok);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 100);
+}
+
+#[test]
+fn unknown_sender_and_unknown_signer() {
+    let mut sb = world();
+    let stranger = fresh(424_242);
+    reject(
+        &mut sb,
+        &[&stranger],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::UnknownSender,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA), &stranger],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::UnknownSigner,
+    );
+    // Transaction checks come first: an expired transaction from a stranger is expired.
+    let tx = manual_tx(
+        &sb,
+        &[&stranger],
+        0,
+        sb.time,
+        vec![transfer(A_ACC, B_ACC, USD, 100)],
+    );
+    assert_eq!(sb.block(&[tx])[0].code, C::TxExpired);
+}
+
+#[test]
+fn replaying_an_applied_transaction_is_refused() {
+    let mut sb = world();
+    let tx = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
+    assert_eq!(sb.block(std::slice::from_ref(&tx))[0].code, C::Ok);
+    let before = root_after_empty_block(&sb);
+    let r = sb.block(std::slice::from_ref(&tx));
+    assert_eq!(r[0].code, C::NonceReused);
+    assert_eq!(r[0].tx_id, tx.id());
+    assert_eq!(sb.root(), before);
+    // Twice in one block: the second copy is a replay of the first.
+    let tx = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
+    let r = sb.block(&[tx.clone(), tx]);
+    assert_eq!((r[0].code, r[1].code), (C::Ok, C::NonceReused));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 200);
+    assert_eq!(StateReader(&sb.store).next_nonce(&k(DA).public_key()), 2);
+}
+
+#[test]
+fn nonce_gap_is_refused() {
+    let mut sb = world();
+    let gap = manual_tx(
+        &sb,
+        &[&k(DA)],
+        1,
+        sb.time.plus_ms(60_000),
+        vec![transfer(A_ACC, B_ACC, USD, 100)],
+    );
+    let r = sb.block(&[gap]);
+    assert_eq!((r[0].code, r[0].failed_op), (C::NonceGap, None));
+    assert_eq!(StateReader(&sb.store).next_nonce(&k(DA).public_key()), 0);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+}
+
+// =============================================================================================
+// Atomicity
+// =============================================================================================
+
+#[test]
+fn a_failing_operation_undoes_the_whole_transaction() {
+    let mut sb = world();
+    let expected = root_after_empty_block(&sb);
+    let r = sb.submit(
+        &[&k(DA)],
+        vec![
+            transfer(A_ACC, B_ACC, USD, 1_000),
+            transfer(A_ACC, B_ACC, UST_2034, FACE + H),
+            transfer(A_ACC, B_ACC, USD, 1_000),
+        ],
+    );
+    assert_eq!(r.code, C::InsufficientBalance);
+    assert_eq!(r.failed_op, Some(1));
+    assert!(r.events.is_empty());
+    assert_eq!(sb.root(), expected);
+    assert_eq!(bal(&sb, A_ACC, USD), CASH);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+    // The rejected transaction did not use its nonce.
+    assert_eq!(StateReader(&sb.store).next_nonce(&k(DA).public_key()), 0);
+    // The same operations without the bad one apply.
+    let r = accept_all(
+        &mut sb,
+        &[&k(DA)],
+        vec![
+            transfer(A_ACC, B_ACC, USD, 1_000),
+            transfer(A_ACC, B_ACC, USD, 1_000),
+        ],
+    );
+    assert_eq!(r.events.len(), 2);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 2_000);
+}
+
+#[test]
+fn a_failing_first_operation_is_index_zero_and_a_late_one_its_index() {
+    let mut sb = world();
+    let r = reject_all(
+        &mut sb,
+        &[&k(TR)],
+        vec![
+            mint(UST_2034, TR_ACC, 7 * H),
+            mint(UST_2034, TR_ACC, 7 * H),
+            mint(UST_2034, TR_ACC, 7 * H + 1),
+        ],
+        C::NotMultipleOfIncrement,
+    );
+    assert_eq!(r.failed_op, Some(2));
+    assert_eq!(supply(&sb, UST_2034), FACE);
+    let r = reject_all(
+        &mut sb,
+        &[&k(TR)],
+        vec![mint(UST_2034, NO_ACC, H), mint(UST_2034, TR_ACC, H)],
+        C::AccountNotFound,
+    );
+    assert_eq!(r.failed_op, Some(0));
+}
+
+// =============================================================================================
+// Participants: RegisterParticipant, UpdateParticipant, SuspendParticipant, Reinstate
+// =============================================================================================
+
+#[test]
+fn register_participant_by_the_operator() {
+    let mut sb = world();
+    let key = fresh(8001);
+    let new = test_lei(1);
+    let r = accept(
+        &mut sb,
+        &[&k(CB)],
+        registration(new, &[Role::Investor], &[&key], 1, 1),
+    );
+    assert_eq!(
+        r.events,
+        vec![
+            Event::KeyAdded(new, key.public_key()),
+            Event::ParticipantRegistered(new)
+        ]
+    );
+    let p = participant(&sb, &new);
+    assert_eq!((p.threshold, p.admin_threshold, p.suspended), (1, 1, false));
+    assert_eq!(p.keys.len(), 1);
+    assert!(p.profile.roles.has(Role::Investor));
+    assert_eq!(
+        StateReader(&sb.store).key_owner(&key.public_key()),
+        Some(new)
+    );
+    // The newcomer can act with its key.
+    accept(&mut sb, &[&key], open(AccountId(900), new));
+    assert_eq!(account(&sb, AccountId(900)).owner, new);
+    // The 2-of-2 operator registers with both keys.
+    let key2 = fresh(8002);
+    accept(
+        &mut sb,
+        &[&sup1(), &sup2()],
+        registration(test_lei(2), &[Role::Dealer], &[&key2], 1, 1),
+    );
+}
+
+#[test]
+fn register_participant_rejections() {
+    let mut sb = world();
+    let key = fresh(8001);
+    let new = test_lei(1);
+    let good = || registration(new, &[Role::Investor], &[&key], 1, 1);
+    reject(&mut sb, &[&k(DA)], good(), C::Unauthorized);
+    reject(&mut sb, &[&k(RG)], good(), C::Unauthorized);
+    reject(&mut sb, &[&sup1()], good(), C::InsufficientApprovals);
+
+    let mut op = good();
+    op.profile.roles = Roles::NONE;
+    reject(&mut sb, &[&k(CB)], op, C::InvalidRoles);
+    // The operator role is granted at genesis only.
+    let mut op = good();
+    op.profile.roles = Roles::of(&[Role::Operator, Role::Investor]);
+    reject(&mut sb, &[&k(CB)], op, C::InvalidRoles);
+
+    let dup = registration(new, &[Role::Investor], &[&key, &key], 1, 1);
+    reject(&mut sb, &[&k(CB)], dup, C::InvalidKeys);
+    let mut zero = good();
+    zero.keys = BoundedVec::new(vec![WeightedKey {
+        key: key.public_key(),
+        weight: 0,
+    }])
+    .unwrap();
+    reject(&mut sb, &[&k(CB)], zero, C::InvalidKeys);
+    let mut none = good();
+    none.keys = BoundedVec::empty();
+    reject(&mut sb, &[&k(CB)], none, C::InvalidKeys);
+
+    for (t, a) in [(0, 1), (1, 0), (2, 1), (1, 2)] {
+        let op = registration(new, &[Role::Investor], &[&key], t, a);
+        reject(&mut sb, &[&k(CB)], op, C::InvalidThreshold);
+    }
+    let exists = registration(lei(DB), &[Role::Investor], &[&key], 1, 1);
+    reject(&mut sb, &[&k(CB)], exists, C::ParticipantExists);
+    let in_use = registration(new, &[Role::Investor], &[&k(DB)], 1, 1);
+    reject(&mut sb, &[&k(CB)], in_use, C::KeyInUse);
+    assert!(StateReader(&sb.store).participant(&new).is_none());
+}
+
+#[test]
+fn update_participant_by_the_operator() {
+    let mut sb = world();
+    let op = update_profile(&sb, lei(DB), |p| {
+        p.legal_name = Text::new("Beta Capital Markets LLC").unwrap();
+        p.investor_class = InvestorClass::Accredited;
+    });
+    let r = accept(&mut sb, &[&k(CB)], op);
+    assert_eq!(r.events, vec![Event::ParticipantUpdated(lei(DB))]);
+    let p = participant(&sb, &lei(DB));
+    assert_eq!(p.profile.legal_name.as_str(), "Beta Capital Markets LLC");
+    assert_eq!(p.profile.investor_class, InvestorClass::Accredited);
+    // An operator keeps its own operator role through an update.
+    let op = update_profile(&sb, lei(CB), |p| {
+        p.legal_name = Text::new("Demo Central Bank (renamed)").unwrap()
+    });
+    accept(&mut sb, &[&k(CB)], op);
+    assert!(participant(&sb, &lei(CB)).profile.roles.has(Role::Operator));
+}
+
+#[test]
+fn update_participant_rejections() {
+    let mut sb = world();
+    let rename = update_profile(&sb, lei(DB), |p| {
+        p.legal_name = Text::new("Renamed").unwrap()
+    });
+    reject(&mut sb, &[&k(DB)], rename.clone(), C::Unauthorized);
+    reject(&mut sb, &[&k(RG)], rename.clone(), C::Unauthorized);
+    reject(
+        &mut sb,
+        &[&sup1()],
+        rename.clone(),
+        C::InsufficientApprovals,
+    );
+    let op = update_profile(&sb, lei(DB), |p| p.roles = Roles::NONE);
+    reject(&mut sb, &[&k(CB)], op, C::InvalidRoles);
+    let op = update_profile(&sb, lei(DB), |p| {
+        p.roles = Roles::of(&[Role::Dealer, Role::Operator])
+    });
+    reject(&mut sb, &[&k(CB)], op, C::InvalidRoles);
+    let op = UpdateParticipant {
+        lei: test_lei(1),
+        profile: profile(&[Role::Investor]),
+    };
+    reject(&mut sb, &[&k(CB)], op, C::ParticipantNotFound);
+    assert_eq!(
+        participant(&sb, &lei(DB)).profile.legal_name.as_str(),
+        "Beta Capital Markets Inc"
+    );
+}
+
+#[test]
+fn suspend_and_reinstate_participant() {
+    let mut sb = world();
+    let r = accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    assert_eq!(r.events, vec![Event::ParticipantSuspended(lei(DB), 7)]);
+    assert!(participant(&sb, &lei(DB)).suspended);
+    // Suspended: can neither act nor be credited.
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, A_ACC, USD, 100),
+        C::ParticipantSuspended,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::HolderSuspended,
+    );
+    let r = accept(&mut sb, &[&k(RG)], reinstate(lei(DB)));
+    assert_eq!(r.events, vec![Event::ParticipantReinstated(lei(DB))]);
+    assert!(!participant(&sb, &lei(DB)).suspended);
+    accept(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, USD, 100));
+    // The regulator may suspend too, and the operator reinstate.
+    accept(&mut sb, &[&k(RG)], suspend(lei(DA)));
+    assert!(participant(&sb, &lei(DA)).suspended);
+    accept(&mut sb, &[&sup1(), &sup2()], reinstate(lei(DA)));
+    assert!(!participant(&sb, &lei(DA)).suspended);
+}
+
+#[test]
+fn suspend_participant_rejections() {
+    let mut sb = world();
+    reject(&mut sb, &[&k(DA)], suspend(lei(DB)), C::Unauthorized);
+    reject(
+        &mut sb,
+        &[&sup1()],
+        suspend(lei(DB)),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        suspend(test_lei(1)),
+        C::ParticipantNotFound,
+    );
+    // Operators cannot be suspended.
+    reject(&mut sb, &[&k(RG)], suspend(lei(CB)), C::InvalidRoles);
+    reject(&mut sb, &[&k(RG)], suspend(sup_lei()), C::InvalidRoles);
+    // A suspended regulator cannot suspend anyone.
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        suspend(lei(DB)),
+        C::ParticipantSuspended,
+    );
+    assert!(!participant(&sb, &lei(DB)).suspended);
+}
+
+#[test]
+fn reinstate_participant_rejections() {
+    let mut sb = world();
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    reject(&mut sb, &[&k(DB)], reinstate(lei(DB)), C::Unauthorized);
+    reject(&mut sb, &[&k(DA)], reinstate(lei(DB)), C::Unauthorized);
+    reject(
+        &mut sb,
+        &[&sup1()],
+        reinstate(lei(DB)),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        reinstate(lei(RG)),
+        C::ParticipantSuspended,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        reinstate(test_lei(1)),
+        C::ParticipantNotFound,
+    );
+    assert!(participant(&sb, &lei(DB)).suspended);
+}
+
+// =============================================================================================
+// Keys: AddKey, RotateKey, RemoveKey, SetThresholds
+// =============================================================================================
+
+fn has_key(sb: &Sandbox, who: &Lei, key: &PrivateKey) -> bool {
+    let pk = key.public_key();
+    participant(sb, who).keys.iter().any(|k| k.key == pk)
+}
+
+#[test]
+fn add_key_by_self_and_by_operator() {
+    let mut sb = world();
+    let extra = fresh(9001);
+    let r = accept(&mut sb, &[&k(DA)], add_key(lei(DA), &extra, 1));
+    assert_eq!(r.events, vec![Event::KeyAdded(lei(DA), extra.public_key())]);
+    assert!(has_key(&sb, &lei(DA), &extra));
+    assert_eq!(participant(&sb, &lei(DA)).keys.len(), 2);
+    // The new key signs on its own.
+    accept(&mut sb, &[&extra], transfer(A_ACC, B_ACC, USD, 100));
+    let other = fresh(9002);
+    accept(&mut sb, &[&k(CB)], add_key(lei(DB), &other, 3));
+    assert!(has_key(&sb, &lei(DB), &other));
+    assert_eq!(participant(&sb, &lei(DB)).total_weight(), 4);
+}
+
+#[test]
+fn add_key_rejections() {
+    let mut sb = world();
+    let extra = fresh(9001);
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        add_key(lei(DA), &extra, 1),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        add_key(duo_lei(), &extra, 1),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        add_key(lei(DA), &extra, 0),
+        C::InvalidKeys,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        add_key(test_lei(1), &extra, 1),
+        C::ParticipantNotFound,
+    );
+    reject(&mut sb, &[&k(DA)], add_key(lei(DA), &k(DB), 1), C::KeyInUse);
+    reject(&mut sb, &[&k(DA)], add_key(lei(DA), &k(DA), 1), C::KeyInUse);
+    // Up to the maximum, then one too many.
+    let more: Vec<Operation> = (0..MAX_KEYS_PER_PARTICIPANT as u64 - 1)
+        .map(|i| add_key(lei(DA), &fresh(9100 + i), 1))
+        .collect();
+    accept_all(&mut sb, &[&k(DA)], more);
+    assert_eq!(
+        participant(&sb, &lei(DA)).keys.len(),
+        MAX_KEYS_PER_PARTICIPANT
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        add_key(lei(DA), &extra, 1),
+        C::InvalidKeys,
+    );
+    // Suspended participants cannot change their keys.
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        add_key(lei(DB), &extra, 1),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(StateReader(&sb.store).key_owner(&extra.public_key()), None);
+}
+
+#[test]
+fn admin_threshold_guards_key_changes_but_not_business() {
+    let mut sb = world();
+    let second = fresh(9001);
+    accept_all(
+        &mut sb,
+        &[&k(DA)],
+        vec![add_key(lei(DA), &second, 1), thresholds(lei(DA), 1, 2)],
+    );
+    // One key still acts, but no longer administers.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, USD, 100));
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        add_key(lei(DA), &fresh(9002), 1),
+        C::InsufficientApprovals,
+    );
+    accept(
+        &mut sb,
+        &[&k(DA), &second],
+        add_key(lei(DA), &fresh(9002), 1),
+    );
+    assert_eq!(participant(&sb, &lei(DA)).keys.len(), 3);
+}
+
+#[test]
+fn rotate_key_retires_the_old_key() {
+    let mut sb = world();
+    let new = fresh(9001);
+    let r = accept(&mut sb, &[&k(DA)], rotate_key(lei(DA), &k(DA), &new));
+    assert_eq!(
+        r.events,
+        vec![
+            Event::KeyAdded(lei(DA), new.public_key()),
+            Event::KeyRemoved(lei(DA), k(DA).public_key())
+        ]
+    );
+    let p = participant(&sb, &lei(DA));
+    assert_eq!((p.keys.len(), p.keys[0].weight), (1, 1));
+    assert!(has_key(&sb, &lei(DA), &new));
+    assert!(!has_key(&sb, &lei(DA), &k(DA)));
+    let reader = StateReader(&sb.store);
+    assert_eq!(reader.key_owner(&k(DA).public_key()), None);
+    assert_eq!(reader.key_owner(&new.public_key()), Some(lei(DA)));
+    // The old key can neither send nor co-sign; the new one can.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::UnknownSender,
+    );
+    reject(
+        &mut sb,
+        &[&k(DB), &k(DA)],
+        settle(&dvp_legs(H, 100)),
+        C::UnknownSigner,
+    );
+    accept(&mut sb, &[&new], transfer(A_ACC, B_ACC, USD, 100));
+    accept(&mut sb, &[&k(DB), &new], settle(&dvp_legs(H, 100)));
+    assert_eq!(bal(&sb, B_ACC, UST_2034), H);
+    // The operator may rotate a participant's key (e.g. after a loss).
+    let newer = fresh(9002);
+    accept(&mut sb, &[&k(CB)], rotate_key(lei(DA), &new, &newer));
+    accept(&mut sb, &[&newer], transfer(A_ACC, B_ACC, USD, 100));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 100);
+}
+
+#[test]
+fn rotate_key_rejections() {
+    let mut sb = world();
+    let new = fresh(9001);
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        rotate_key(lei(DA), &k(DA), &new),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        rotate_key(duo_lei(), &duo1(), &new),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        rotate_key(test_lei(1), &k(DA), &new),
+        C::ParticipantNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        rotate_key(lei(DA), &k(DB), &new),
+        C::KeyNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        rotate_key(lei(DA), &k(DA), &k(DB)),
+        C::KeyInUse,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        rotate_key(lei(DA), &k(DA), &k(DA)),
+        C::KeyInUse,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        rotate_key(lei(DB), &k(DB), &new),
+        C::ParticipantSuspended,
+    );
+    assert!(has_key(&sb, &lei(DA), &k(DA)));
+    // Both of duo's keys rotate one of them.
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        rotate_key(duo_lei(), &duo1(), &new),
+    );
+    assert!(has_key(&sb, &duo_lei(), &new));
+}
+
+#[test]
+fn remove_key_and_its_rejections() {
+    let mut sb = world();
+    let second = fresh(9001);
+    accept(&mut sb, &[&k(DA)], add_key(lei(DA), &second, 1));
+    // The sender may remove its own key; the transaction still applies.
+    let r = accept(&mut sb, &[&k(DA)], remove_key(lei(DA), &k(DA)));
+    assert_eq!(
+        r.events,
+        vec![Event::KeyRemoved(lei(DA), k(DA).public_key())]
+    );
+    assert_eq!(participant(&sb, &lei(DA)).keys.len(), 1);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 1),
+        C::UnknownSender,
+    );
+    accept(&mut sb, &[&second], transfer(A_ACC, B_ACC, USD, 1));
+
+    reject(
+        &mut sb,
+        &[&second],
+        remove_key(lei(DA), &second),
+        C::InvalidKeys,
+    );
+    reject(
+        &mut sb,
+        &[&second],
+        remove_key(lei(DA), &k(DB)),
+        C::KeyNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        remove_key(lei(DA), &second),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        remove_key(test_lei(1), &second),
+        C::ParticipantNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        remove_key(duo_lei(), &duo2()),
+        C::InsufficientApprovals,
+    );
+    // Removing one of two keys would leave 1 < threshold 2.
+    reject(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        remove_key(duo_lei(), &duo2()),
+        C::InvalidThreshold,
+    );
+    accept(&mut sb, &[&k(CB)], add_key(lei(DB), &fresh(9002), 1));
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        remove_key(lei(DB), &fresh(9002)),
+        C::ParticipantSuspended,
+    );
+    // The operator may remove a key.
+    accept(&mut sb, &[&k(CB)], remove_key(lei(DB), &fresh(9002)));
+    assert_eq!(participant(&sb, &lei(DB)).keys.len(), 1);
+    assert_eq!(
+        StateReader(&sb.store).key_owner(&fresh(9002).public_key()),
+        None
+    );
+}
+
+#[test]
+fn set_thresholds_and_its_rejections() {
+    let mut sb = world();
+    accept(&mut sb, &[&duo1(), &duo2()], thresholds(duo_lei(), 1, 2));
+    let p = participant(&sb, &duo_lei());
+    assert_eq!((p.threshold, p.admin_threshold), (1, 2));
+    // One key now acts for duo.
+    accept(&mut sb, &[&duo1()], transfer(DUO_ACC, A_ACC, DUO_TOKEN, 10));
+    reject(
+        &mut sb,
+        &[&duo1()],
+        thresholds(duo_lei(), 1, 1),
+        C::InsufficientApprovals,
+    );
+    for (t, a) in [(0, 1), (1, 0), (3, 1), (1, 3)] {
+        reject(
+            &mut sb,
+            &[&duo1(), &duo2()],
+            thresholds(duo_lei(), t, a),
+            C::InvalidThreshold,
+        );
+    }
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        thresholds(lei(DA), 1, 1),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        thresholds(test_lei(1), 1, 1),
+        C::ParticipantNotFound,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        thresholds(lei(DB), 1, 1),
+        C::ParticipantSuspended,
+    );
+    // The operator may reset them.
+    let r = accept(&mut sb, &[&k(CB)], thresholds(duo_lei(), 2, 2));
+    assert_eq!(r.events, vec![Event::ThresholdsChanged(duo_lei())]);
+    reject(
+        &mut sb,
+        &[&duo1()],
+        transfer(DUO_ACC, A_ACC, DUO_TOKEN, 10),
+        C::InsufficientApprovals,
+    );
+}
+
+// =============================================================================================
+// Accounts: OpenAccount, FreezeAccount, UnfreezeAccount
+// =============================================================================================
+
+#[test]
+fn open_account_by_self_and_by_operator() {
+    let mut sb = world();
+    let r = accept(
+        &mut sb,
+        &[&k(DA)],
+        OpenAccount {
+            account: AccountId(301),
+            owner: lei(DA),
+            kind: AccountKind::Segregated,
+        },
+    );
+    assert_eq!(
+        r.events,
+        vec![Event::AccountOpened(
+            AccountId(301),
+            lei(DA),
+            AccountKind::Segregated
+        )]
+    );
+    let acc = account(&sb, AccountId(301));
+    assert_eq!(
+        (acc.owner, acc.kind, acc.frozen),
+        (lei(DA), AccountKind::Segregated, false)
+    );
+    assert_eq!(
+        StateReader(&sb.store).accounts_of(&lei(DA), 10),
+        vec![A_ACC, AccountId(301)]
+    );
+    accept(&mut sb, &[&k(CB)], open(AccountId(401), lei(DB)));
+    assert_eq!(account(&sb, AccountId(401)).owner, lei(DB));
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        open(AccountId(701), duo_lei()),
+    );
+    // The new account receives units.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, AccountId(301), USD, 5));
+    assert_eq!(bal(&sb, AccountId(301), USD), 5);
+}
+
+#[test]
+fn open_account_rejections() {
+    let mut sb = world();
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        open(AccountId(301), lei(DA)),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        open(AccountId(701), duo_lei()),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        open(AccountId(901), test_lei(1)),
+        C::ParticipantNotFound,
+    );
+    reject(&mut sb, &[&k(DA)], open(B_ACC, lei(DA)), C::AccountExists);
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        open(AccountId(401), lei(DB)),
+        C::ParticipantSuspended,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        open(AccountId(401), lei(DB)),
+        C::HolderSuspended,
+    );
+    assert!(StateReader(&sb.store).account(AccountId(401)).is_none());
+}
+
+#[test]
+fn freeze_and_unfreeze_account() {
+    let mut sb = world();
+    let r = accept(&mut sb, &[&k(RG)], freeze_account(A_ACC));
+    assert_eq!(r.events, vec![Event::AccountFrozen(A_ACC, 11)]);
+    assert!(account(&sb, A_ACC).frozen);
+    // Neither debited nor credited.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::AccountFrozen,
+    );
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, A_ACC, USD, 100),
+        C::AccountFrozen,
+    );
+    reject(&mut sb, &[&k(CB)], mint(USD, A_ACC, 100), C::AccountFrozen);
+    let r = accept(&mut sb, &[&k(CB)], unfreeze_account(A_ACC));
+    assert_eq!(r.events, vec![Event::AccountUnfrozen(A_ACC)]);
+    assert!(!account(&sb, A_ACC).frozen);
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, USD, 100));
+    // The operator freezes too, and the regulator unfreezes.
+    accept(&mut sb, &[&sup1(), &sup2()], freeze_account(B_ACC));
+    assert!(account(&sb, B_ACC).frozen);
+    accept(&mut sb, &[&k(RG)], unfreeze_account(B_ACC));
+    assert!(!account(&sb, B_ACC).frozen);
+}
+
+#[test]
+fn freeze_and_unfreeze_account_rejections() {
+    let mut sb = world();
+    for op in [freeze_account, unfreeze_account] {
+        reject(&mut sb, &[&k(DA)], op(A_ACC), C::Unauthorized);
+        reject(&mut sb, &[&k(TR)], op(A_ACC), C::Unauthorized);
+        reject(&mut sb, &[&sup1()], op(A_ACC), C::InsufficientApprovals);
+        reject(&mut sb, &[&k(RG)], op(NO_ACC), C::AccountNotFound);
+    }
+    accept(&mut sb, &[&k(RG)], freeze_account(B_ACC));
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        freeze_account(A_ACC),
+        C::ParticipantSuspended,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        unfreeze_account(B_ACC),
+        C::ParticipantSuspended,
+    );
+    assert!(!account(&sb, A_ACC).frozen);
+    assert!(account(&sb, B_ACC).frozen);
+}
+
+// =============================================================================================
+// Instruments: CreateInstrument, UpdatePolicy, PauseInstrument, UnpauseInstrument
+// =============================================================================================
+
+#[test]
+fn create_instrument_by_issuer_and_by_operator() {
+    let mut sb = world();
+    let id = InstrumentId(3);
+    let r = accept(&mut sb, &[&k(TR)], bill(id));
+    assert_eq!(r.events, vec![Event::InstrumentCreated(id)]);
+    let rec = instrument(&sb, id);
+    assert_eq!(rec.issuer, lei(TR));
+    assert_eq!(rec.status, InstrumentStatus::Active);
+    assert_eq!((rec.total_supply, rec.holder_count), (0, 0));
+    assert_eq!((rec.scale, rec.min_increment), (2, H));
+    // The operator creates on the issuer's behalf, with identifiers indexed.
+    let mut note = demo::treasury_note();
+    note.instrument = InstrumentId(4);
+    note.ids = SecurityIds {
+        isin: Some(Isin::parse("US91282CKZ31").unwrap()),
+        cusip: Some(Cusip::parse("91282CKZ3").unwrap()),
+    };
+    accept(&mut sb, &[&k(CB)], note);
+    let reader = StateReader(&sb.store);
+    assert_eq!(
+        reader.instrument_by_isin(&Isin::parse("US91282CKZ31").unwrap()),
+        Some(InstrumentId(4))
+    );
+    assert_eq!(
+        reader.instrument_by_cusip(&Cusip::parse("91282CKZ3").unwrap()),
+        Some(InstrumentId(4))
+    );
+    assert_eq!(instrument(&sb, InstrumentId(4)).issuer, lei(TR));
+    // A unique asset: scale 0, increment 1.
+    let unique = CreateInstrument {
+        kind: InstrumentKind::Unique {
+            title: Text::new("Deed 42, Lot 7").unwrap(),
+        },
+        ..equity(InstrumentId(5), lei(CB))
+    };
+    accept(&mut sb, &[&k(CB)], unique);
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        equity(InstrumentId(6), duo_lei()),
+    );
+}
+
+#[test]
+fn create_instrument_authorization_and_existence() {
+    let mut sb = world();
+    let id = InstrumentId(3);
+    reject(&mut sb, &[&k(DA)], bill(id), C::Unauthorized);
+    reject(&mut sb, &[&k(RG)], bill(id), C::Unauthorized);
+    // The named issuer must hold the issuer role, whoever asks.
+    reject(&mut sb, &[&k(DA)], equity(id, lei(DA)), C::Unauthorized);
+    reject(&mut sb, &[&k(CB)], equity(id, lei(DA)), C::Unauthorized);
+    reject(
+        &mut sb,
+        &[&duo1()],
+        equity(id, duo_lei()),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        equity(id, test_lei(1)),
+        C::ParticipantNotFound,
+    );
+    reject(&mut sb, &[&k(TR)], bill(UST_2034), C::InstrumentExists);
+    let mut isin_taken = bill(id);
+    isin_taken.ids.isin = Some(Isin::parse("US91282CJL63").unwrap());
+    reject(&mut sb, &[&k(TR)], isin_taken, C::IdentifierInUse);
+    let mut cusip_taken = bill(id);
+    cusip_taken.ids.cusip = Some(Cusip::parse("91282CJL6").unwrap());
+    reject(&mut sb, &[&k(TR)], cusip_taken, C::IdentifierInUse);
+    accept(&mut sb, &[&k(RG)], suspend(lei(TR)));
+    reject(&mut sb, &[&k(TR)], bill(id), C::ParticipantSuspended);
+    assert!(StateReader(&sb.store).instrument(id).is_none());
+}
+
+#[test]
+fn create_instrument_invalid_terms() {
+    let mut sb = world();
+    let id = InstrumentId(3);
+    let terms = |f: &dyn Fn(&mut CreateInstrument)| {
+        let mut op = bill(id);
+        f(&mut op);
+        op
+    };
+    let coupon = |f: &dyn Fn(&mut CouponTerms)| {
+        let mut t = CouponTerms {
+            coupon_rate: Rate::parse_percent("4.25").unwrap(),
+            dated_date: date("2025-11-15"),
+            maturity_date: date("2035-11-15"),
+            frequency: 2,
+            day_count: DayCount::ActActIcma,
+        };
+        f(&mut t);
+        t
+    };
+    let bad: Vec<CreateInstrument> = vec![
+        terms(&|op| op.scale = 19),
+        terms(&|op| op.min_increment = 0),
+        terms(&|op| op.name = Text::new("").unwrap()),
+        // The ISIN embeds another CUSIP.
+        terms(&|op| {
+            op.ids = SecurityIds {
+                isin: Some(Isin::parse("US91282CJL63").unwrap()),
+                cusip: Some(Cusip::parse("91282CKZ3").unwrap()),
+            }
+        }),
+        terms(&|op| {
+            op.kind = InstrumentKind::TreasuryBill {
+                issue_date: date("2027-05-20"),
+                maturity_date: date("2027-05-20"),
+            }
+        }),
+        terms(&|op| op.kind = InstrumentKind::TreasuryNote(coupon(&|t| t.frequency = 4))),
+        terms(&|op| {
+            op.kind = InstrumentKind::TreasuryNote(coupon(&|t| t.maturity_date = t.dated_date))
+        }),
+        terms(&|op| {
+            op.kind = InstrumentKind::TreasuryBond(coupon(&|t| t.coupon_rate = Rate(Rate::ONE)))
+        }),
+        terms(&|op| {
+            op.kind = InstrumentKind::Unique {
+                title: Text::new("Deed").unwrap(),
+            };
+            op.scale = 0;
+            op.min_increment = 2;
+        }),
+        terms(&|op| {
+            op.kind = InstrumentKind::Unique {
+                title: Text::new("Deed").unwrap(),
+            };
+            op.scale = 1;
+            op.min_increment = 1;
+        }),
+    ];
+    for op in bad {
+        reject(&mut sb, &[&k(TR)], op, C::InvalidInstrumentTerms);
+    }
+    // The same shapes with sound terms are fine.
+    accept(
+        &mut sb,
+        &[&k(TR)],
+        terms(&|op| op.kind = InstrumentKind::TreasuryBond(coupon(&|_| ()))),
+    );
+}
+
+fn bad_policies() -> Vec<Policy> {
+    vec![
+        Policy {
+            allowed_jurisdictions: BoundedVec::new(vec![country("US"), country("GB")]).unwrap(),
+            ..Policy::default()
+        },
+        Policy {
+            allowed_jurisdictions: BoundedVec::new(vec![country("US"), country("US")]).unwrap(),
+            ..Policy::default()
+        },
+        Policy {
+            max_holders: Some(0),
+            ..Policy::default()
+        },
+        Policy {
+            max_balance_per_holder: Some(0),
+            ..Policy::default()
+        },
+    ]
+}
+
+#[test]
+fn create_instrument_invalid_policy() {
+    let mut sb = world();
+    for policy in bad_policies() {
+        let op = CreateInstrument {
+            policy,
+            ..bill(InstrumentId(3))
+        };
+        reject(&mut sb, &[&k(TR)], op, C::InvalidPolicy);
+    }
+}
+
+#[test]
+fn update_policy_by_issuer_and_operator() {
+    let mut sb = world();
+    let op = update_policy(&sb, UST_2034, |p| p.max_holders = Some(5));
+    let r = accept(&mut sb, &[&k(TR)], op);
+    assert_eq!(r.events, vec![Event::PolicyUpdated(UST_2034)]);
+    assert_eq!(instrument(&sb, UST_2034).policy.max_holders, Some(5));
+    let op = update_policy(&sb, UST_2034, |p| p.max_balance_per_holder = Some(FACE));
+    accept(&mut sb, &[&k(CB)], op);
+    let policy = instrument(&sb, UST_2034).policy;
+    assert_eq!(
+        (policy.max_holders, policy.max_balance_per_holder),
+        (Some(5), Some(FACE))
+    );
+    assert!(policy.kyc_required);
+}
+
+#[test]
+fn update_policy_rejections() {
+    let mut sb = world();
+    let op = update_policy(&sb, UST_2034, |p| p.max_holders = Some(5));
+    reject(&mut sb, &[&k(DA)], op.clone(), C::Unauthorized);
+    reject(&mut sb, &[&k(RG)], op.clone(), C::Unauthorized);
+    let duo_op = update_policy(&sb, DUO_TOKEN, |p| p.kyc_required = true);
+    reject(&mut sb, &[&duo1()], duo_op, C::InsufficientApprovals);
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        UpdatePolicy {
+            instrument: NO_INST,
+            policy: Policy::default(),
+        },
+        C::InstrumentNotFound,
+    );
+    for policy in bad_policies() {
+        let op = UpdatePolicy {
+            instrument: UST_2034,
+            policy,
+        };
+        reject(&mut sb, &[&k(TR)], op, C::InvalidPolicy);
+    }
+    accept(&mut sb, &[&k(RG)], suspend(lei(TR)));
+    reject(&mut sb, &[&k(TR)], op.clone(), C::ParticipantSuspended);
+    assert_eq!(instrument(&sb, UST_2034).policy.max_holders, None);
+}
+
+#[test]
+fn pause_and_unpause_instrument() {
+    let mut sb = world();
+    for (pauser, unpauser) in [(k(TR), k(RG)), (k(RG), k(CB)), (k(CB), k(TR))] {
+        let r = accept(&mut sb, &[&pauser], pause(UST_2034));
+        assert_eq!(r.events, vec![Event::InstrumentPaused(UST_2034)]);
+        assert_eq!(instrument(&sb, UST_2034).status, InstrumentStatus::Paused);
+        reject(
+            &mut sb,
+            &[&k(DA)],
+            transfer(A_ACC, B_ACC, UST_2034, H),
+            C::InstrumentPaused,
+        );
+        let r = accept(&mut sb, &[&unpauser], unpause(UST_2034));
+        assert_eq!(r.events, vec![Event::InstrumentUnpaused(UST_2034)]);
+        assert_eq!(instrument(&sb, UST_2034).status, InstrumentStatus::Active);
+    }
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, UST_2034, H));
+    accept(&mut sb, &[&duo1(), &duo2()], pause(DUO_TOKEN));
+    assert_eq!(instrument(&sb, DUO_TOKEN).status, InstrumentStatus::Paused);
+}
+
+#[test]
+fn pause_and_unpause_rejections() {
+    let mut sb = world();
+    for op in [pause, unpause] {
+        reject(&mut sb, &[&k(DA)], op(UST_2034), C::Unauthorized);
+        reject(&mut sb, &[&k(CU)], op(UST_2034), C::Unauthorized);
+        reject(&mut sb, &[&duo1()], op(DUO_TOKEN), C::InsufficientApprovals);
+        reject(&mut sb, &[&k(TR)], op(NO_INST), C::InstrumentNotFound);
+    }
+    accept(&mut sb, &[&k(TR)], pause(UST_2034));
+    accept(&mut sb, &[&k(CB)], suspend(lei(TR)));
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        unpause(UST_2034),
+        C::ParticipantSuspended,
+    );
+    reject(&mut sb, &[&k(TR)], pause(UST_2034), C::ParticipantSuspended);
+    assert_eq!(instrument(&sb, UST_2034).status, InstrumentStatus::Paused);
+}
+
+// =============================================================================================
+// Mint and Burn
+// =============================================================================================
+
+#[test]
+fn mint_credits_and_grows_supply_and_holders() {
+    let mut sb = world();
+    let r = accept(&mut sb, &[&k(TR)], mint(UST_2034, B_ACC, 500 * H));
+    assert_eq!(
+        r.events,
+        vec![Event::Moved {
+            kind: MoveKind::Mint,
+            from: None,
+            to: Some(B_ACC),
+            instrument: UST_2034,
+            amount: 500 * H,
+        }]
+    );
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 500 * H);
+    assert_eq!(supply(&sb, UST_2034), FACE + 500 * H);
+    assert_eq!(holders(&sb, UST_2034), 2);
+    // Minting to an existing holder does not add a holder.
+    accept(&mut sb, &[&k(TR)], mint(UST_2034, A_ACC, H));
+    assert_eq!(holders(&sb, UST_2034), 2);
+    assert_eq!(supply(&sb, UST_2034), FACE + 501 * H);
+    accept(&mut sb, &[&duo1(), &duo2()], mint(DUO_TOKEN, A_ACC, 5));
+    assert_eq!(bal(&sb, A_ACC, DUO_TOKEN), 5);
+    for i in [UST_2034, DUO_TOKEN] {
+        assert_totals(&sb, i);
+    }
+}
+
+#[test]
+fn mint_rejections() {
+    let mut sb = world();
+    // Issuer only: not the operator, not a dealer.
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        mint(UST_2034, B_ACC, H),
+        C::Unauthorized,
+    );
+    reject(&mut sb, &[&k(DA)], mint(USD, A_ACC, 100), C::Unauthorized);
+    reject(
+        &mut sb,
+        &[&duo1()],
+        mint(DUO_TOKEN, DUO_ACC, 1),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(NO_INST, B_ACC, H),
+        C::InstrumentNotFound,
+    );
+    reject(&mut sb, &[&k(TR)], mint(UST_2034, B_ACC, 0), C::ZeroAmount);
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, B_ACC, H + 1),
+        C::NotMultipleOfIncrement,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, NO_ACC, H),
+        C::AccountNotFound,
+    );
+    // The credited balance would overflow, or the supply would.
+    reject(&mut sb, &[&k(CB)], mint(USD, A_ACC, u128::MAX), C::Overflow);
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        mint(USD, CU_ACC, u128::MAX - 1),
+        C::Overflow,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(TR)));
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, B_ACC, H),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(supply(&sb, UST_2034), FACE);
+    assert_eq!(supply(&sb, USD), 2 * CASH);
+    assert_totals(&sb, USD);
+}
+
+#[test]
+fn a_unique_asset_has_exactly_one_unit() {
+    let mut sb = world();
+    let deed = InstrumentId(5);
+    let unique = CreateInstrument {
+        kind: InstrumentKind::Unique {
+            title: Text::new("Deed 42, Lot 7").unwrap(),
+        },
+        ..equity(deed, lei(CB))
+    };
+    accept(&mut sb, &[&k(CB)], unique);
+    reject(&mut sb, &[&k(CB)], mint(deed, A_ACC, 2), C::Overflow);
+    accept(&mut sb, &[&k(CB)], mint(deed, A_ACC, 1));
+    reject(&mut sb, &[&k(CB)], mint(deed, B_ACC, 1), C::Overflow);
+    assert_eq!((supply(&sb, deed), holders(&sb, deed)), (1, 1));
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, deed, 1));
+    assert_eq!(bal(&sb, B_ACC, deed), 1);
+    assert_totals(&sb, deed);
+}
+
+#[test]
+fn burn_destroys_units_in_the_issuers_account() {
+    let mut sb = world();
+    accept(&mut sb, &[&k(CB)], mint(USD, CB_ACC, 1_000_000));
+    assert_eq!(holders(&sb, USD), 3);
+    let r = accept(&mut sb, &[&k(CB)], burn(USD, CB_ACC, 400_000));
+    assert_eq!(
+        r.events,
+        vec![Event::Moved {
+            kind: MoveKind::Burn,
+            from: Some(CB_ACC),
+            to: None,
+            instrument: USD,
+            amount: 400_000,
+        }]
+    );
+    assert_eq!(bal(&sb, CB_ACC, USD), 600_000);
+    assert_eq!(supply(&sb, USD), 2 * CASH + 600_000);
+    assert_eq!(holders(&sb, USD), 3);
+    // Burning the rest removes the holder.
+    accept(&mut sb, &[&k(CB)], burn(USD, CB_ACC, 600_000));
+    assert_eq!(bal(&sb, CB_ACC, USD), 0);
+    assert_eq!((supply(&sb, USD), holders(&sb, USD)), (2 * CASH, 2));
+    assert_totals(&sb, USD);
+}
+
+#[test]
+fn burn_rejections() {
+    let mut sb = world();
+    accept(&mut sb, &[&k(TR)], mint(UST_2034, TR_ACC, 10 * H));
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        burn(UST_2034, TR_ACC, H),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        burn(UST_2034, TR_ACC, H),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        burn(DUO_TOKEN, DUO_ACC, 1),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(NO_INST, TR_ACC, H),
+        C::InstrumentNotFound,
+    );
+    reject(&mut sb, &[&k(TR)], burn(UST_2034, TR_ACC, 0), C::ZeroAmount);
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, TR_ACC, H / 2),
+        C::NotMultipleOfIncrement,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, NO_ACC, H),
+        C::AccountNotFound,
+    );
+    // Only the issuer's own units burn.
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, A_ACC, H),
+        C::AccountOwnerMismatch,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, TR_ACC, 11 * H),
+        C::InsufficientBalance,
+    );
+    // Frozen units do not burn.
+    accept(&mut sb, &[&k(RG)], freeze_holding(TR_ACC, UST_2034, 4 * H));
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, TR_ACC, 7 * H),
+        C::InsufficientBalance,
+    );
+    accept(&mut sb, &[&k(TR)], burn(UST_2034, TR_ACC, 6 * H));
+    assert_eq!(holding(&sb, TR_ACC, UST_2034).balance, 4 * H);
+    // Debit-side compliance applies to the issuer's account.
+    accept(
+        &mut sb,
+        &[&k(RG)],
+        unfreeze_holding(TR_ACC, UST_2034, 4 * H),
+    );
+    accept(&mut sb, &[&k(RG)], freeze_account(TR_ACC));
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, TR_ACC, H),
+        C::AccountFrozen,
+    );
+    accept(&mut sb, &[&k(RG)], unfreeze_account(TR_ACC));
+    accept(&mut sb, &[&k(TR)], pause(UST_2034));
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, TR_ACC, H),
+        C::InstrumentPaused,
+    );
+    accept(&mut sb, &[&k(TR)], unpause(UST_2034));
+    let lock = update_policy(&sb, UST_2034, |p| {
+        p.lockup_until = Some(Timestamp(u64::MAX))
+    });
+    accept(&mut sb, &[&k(TR)], lock);
+    reject(&mut sb, &[&k(TR)], burn(UST_2034, TR_ACC, H), C::LockedUp);
+    let unlock = update_policy(&sb, UST_2034, |p| p.lockup_until = None);
+    accept(&mut sb, &[&k(TR)], unlock);
+    let kyc = update_profile(&sb, lei(TR), |p| p.kyc.status = KycStatus::Pending);
+    accept(&mut sb, &[&k(CB)], kyc);
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, TR_ACC, H),
+        C::KycNotVerified,
+    );
+    let kyc = update_profile(&sb, lei(TR), |p| p.kyc.status = KycStatus::Verified);
+    accept(&mut sb, &[&k(CB)], kyc);
+    accept(&mut sb, &[&k(RG)], suspend(lei(TR)));
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        burn(UST_2034, TR_ACC, H),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(supply(&sb, UST_2034), FACE + 4 * H);
+    assert_totals(&sb, UST_2034);
+}
+
+// =============================================================================================
+// Transfer and Settle
+// =============================================================================================
+
+#[test]
+fn transfer_moves_units_and_tracks_holders() {
+    let mut sb = world();
+    let r = accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, 300 * H),
+    );
+    assert_eq!(
+        r.events,
+        vec![moved(MoveKind::Transfer, A_ACC, B_ACC, UST_2034, 300 * H)]
+    );
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE - 300 * H);
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 300 * H);
+    assert_eq!(holders(&sb, UST_2034), 2);
+    // Moving a whole position hands over the holder slot.
+    accept(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, CU_ACC, UST_2034, 300 * H),
+    );
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 0);
+    assert_eq!(holders(&sb, UST_2034), 2);
+    assert!(
+        StateReader(&sb.store)
+            .holdings(B_ACC, 10)
+            .iter()
+            .all(|(i, _)| *i != UST_2034)
+    );
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, CU_ACC, UST_2034, FACE - 300 * H),
+    );
+    assert_eq!(holders(&sb, UST_2034), 1);
+    assert_eq!(bal(&sb, CU_ACC, UST_2034), FACE);
+    assert_eq!(supply(&sb, UST_2034), FACE);
+    assert_totals(&sb, UST_2034);
+    // Duo, 2-of-2, transfers with both keys.
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        transfer(DUO_ACC, B_ACC, DUO_TOKEN, 250),
+    );
+    assert_eq!(bal(&sb, DUO_ACC, DUO_TOKEN), DUO_UNITS - 250);
+    assert_totals(&sb, DUO_TOKEN);
+}
+
+#[test]
+fn transfer_rejections() {
+    let mut sb = world();
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::Unauthorized,
+    );
+    // Not even the operator moves a holder's units by transfer.
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        transfer(DUO_ACC, A_ACC, DUO_TOKEN, 1),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(NO_ACC, B_ACC, USD, 100),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, NO_ACC, USD, 100),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 0),
+        C::ZeroAmount,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, A_ACC, USD, 100),
+        C::SameAccount,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, NO_INST, 100),
+        C::InstrumentNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, H + 50),
+        C::NotMultipleOfIncrement,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, CASH + 1),
+        C::InsufficientBalance,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, u128::MAX),
+        C::Overflow,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, A_ACC, USD, 100),
+        C::ParticipantSuspended,
+    );
+    // Exactly the whole balance moves.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, CU_ACC, USD, CASH));
+    assert_eq!((bal(&sb, A_ACC, USD), bal(&sb, CU_ACC, USD)), (0, CASH));
+}
+
+#[test]
+fn settle_is_delivery_versus_payment() {
+    let mut sb = world();
+    let price = 199_000_000;
+    let r = accept(
+        &mut sb,
+        &[&k(DA), &k(DB)],
+        settle(&dvp_legs(200_000_000, price)),
+    );
+    assert_eq!(
+        r.events,
+        vec![
+            moved(MoveKind::Settle, A_ACC, B_ACC, UST_2034, 200_000_000),
+            moved(MoveKind::Settle, B_ACC, A_ACC, USD, price),
+        ]
+    );
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE - 200_000_000);
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 200_000_000);
+    assert_eq!(bal(&sb, A_ACC, USD), CASH + price);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH - price);
+    assert_totals(&sb, UST_2034);
+    assert_totals(&sb, USD);
+    // Chained legs in one settlement: units received by one leg pay the next.
+    accept(
+        &mut sb,
+        &[&k(DB), &k(CU)],
+        settle(&[
+            leg(B_ACC, CU_ACC, UST_2034, 200_000_000),
+            leg(CU_ACC, A_ACC, UST_2034, 200_000_000),
+        ]),
+    );
+    assert_eq!(bal(&sb, CU_ACC, UST_2034), 0);
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE);
+}
+
+#[test]
+fn settle_rejections() {
+    let mut sb = world();
+    let both = [&k(DA), &k(DB)];
+    // Every payer approves.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        settle(&dvp_legs(H, 100)),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        settle(&dvp_legs(H, 100)),
+        C::Unauthorized,
+    );
+    let duo_pays = [
+        leg(DUO_ACC, A_ACC, DUO_TOKEN, 10),
+        leg(A_ACC, DUO_ACC, USD, 100),
+    ];
+    reject(
+        &mut sb,
+        &[&k(DA), &duo1()],
+        settle(&duo_pays),
+        C::InsufficientApprovals,
+    );
+    reject(&mut sb, &both, settle(&[]), C::InvalidLegs);
+    reject(
+        &mut sb,
+        &both,
+        settle(&[leg(A_ACC, A_ACC, USD, 100)]),
+        C::InvalidLegs,
+    );
+    // A repeated account pair and instrument.
+    reject(
+        &mut sb,
+        &both,
+        settle(&[leg(A_ACC, B_ACC, USD, 100), leg(A_ACC, B_ACC, USD, 200)]),
+        C::InvalidLegs,
+    );
+    reject(&mut sb, &both, settle(&dvp_legs(H, 0)), C::ZeroAmount);
+    reject(
+        &mut sb,
+        &both,
+        settle(&[leg(A_ACC, NO_ACC, USD, 100)]),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &both,
+        settle(&[leg(NO_ACC, A_ACC, USD, 100)]),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &both,
+        settle(&dvp_legs(H + 1, 100)),
+        C::NotMultipleOfIncrement,
+    );
+    // The second leg fails: the first does not apply either.
+    reject(
+        &mut sb,
+        &both,
+        settle(&dvp_legs(H, CASH + 1)),
+        C::InsufficientBalance,
+    );
+    // Compliance on any leg refuses the whole settlement.
+    let retail = update_profile(&sb, lei(DB), |p| p.investor_class = InvestorClass::Retail);
+    accept(&mut sb, &[&k(CB)], retail);
+    reject(
+        &mut sb,
+        &both,
+        settle(&dvp_legs(H, 100)),
+        C::InvestorClassNotAllowed,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &both,
+        settle(&dvp_legs(H, 100)),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+}
+
+// =============================================================================================
+// Instructions: Instruct, CancelInstruction, expiry
+// =============================================================================================
+
+const BONDS: Amount = 200_000_000;
+const PRICE: Amount = 199_000_000;
+
+fn trade(sb: &Sandbox, ttl_ms: u64) -> Instruct {
+    instruct("TRADE-1", &dvp_legs(BONDS, PRICE), sb.time.plus_ms(ttl_ms))
+}
+
+#[test]
+fn instruct_holds_one_side_then_matching_settles_both_legs() {
+    let mut sb = world();
+    let t = trade(&sb, 60_000);
+    let id = t.instruction_id();
+    let r = accept(&mut sb, &[&k(DA)], t.clone());
+    assert_eq!(r.events, vec![Event::InstructionSubmitted(id, lei(DA))]);
+    assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
+    assert_eq!(held(&sb, B_ACC, USD), 0);
+    let rec = StateReader(&sb.store).instruction(&id).expect("pending");
+    assert_eq!(rec.submitted.to_vec(), vec![lei(DA)]);
+    // Held units are not available to anything else.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, CU_ACC, UST_2034, FACE - BONDS + H),
+        C::InsufficientBalance,
+    );
+    let r = accept(&mut sb, &[&k(DB)], t);
+    assert_eq!(
+        r.events,
+        vec![
+            Event::InstructionSubmitted(id, lei(DB)),
+            moved(MoveKind::Instruction, A_ACC, B_ACC, UST_2034, BONDS),
+            moved(MoveKind::Instruction, B_ACC, A_ACC, USD, PRICE),
+            Event::InstructionMatched(id),
+        ]
+    );
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE - BONDS);
+    assert_eq!(bal(&sb, B_ACC, UST_2034), BONDS);
+    assert_eq!(bal(&sb, A_ACC, USD), CASH + PRICE);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH - PRICE);
+    assert_eq!(held(&sb, A_ACC, UST_2034), 0);
+    assert_eq!(held(&sb, B_ACC, USD), 0);
+    assert!(StateReader(&sb.store).instruction(&id).is_none());
+    assert_totals(&sb, UST_2034);
+    assert_totals(&sb, USD);
+    // Nothing is left to cancel.
+    reject(&mut sb, &[&k(DA)], cancel(id), C::InstructionNotFound);
+}
+
+#[test]
+fn an_instruction_with_a_single_payer_settles_at_once() {
+    let mut sb = world();
+    let gift = instruct(
+        "GIFT-1",
+        &[leg(A_ACC, B_ACC, USD, 500)],
+        sb.time.plus_ms(60_000),
+    );
+    let id = gift.instruction_id();
+    let r = accept(&mut sb, &[&k(DA)], gift);
+    assert_eq!(r.events.last(), Some(&Event::InstructionMatched(id)));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 500);
+    assert!(StateReader(&sb.store).instruction(&id).is_none());
+}
+
+#[test]
+fn cancel_instruction_releases_held_units() {
+    let mut sb = world();
+    let t = trade(&sb, 60_000);
+    let id = t.instruction_id();
+    accept(&mut sb, &[&k(DA)], t.clone());
+    assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
+    // Only a side whose half is in may cancel it.
+    reject(&mut sb, &[&k(DB)], cancel(id), C::InstructionNotFound);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        cancel(Hash32([9; 32])),
+        C::InstructionNotFound,
+    );
+    let r = accept(&mut sb, &[&k(DA)], cancel(id));
+    assert_eq!(r.events, vec![Event::InstructionCancelled(id, lei(DA))]);
+    assert_eq!(held(&sb, A_ACC, UST_2034), 0);
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE);
+    assert!(StateReader(&sb.store).instruction(&id).is_none());
+    // The other half alone now waits, unmatched.
+    accept(&mut sb, &[&k(DB)], t);
+    assert_eq!(held(&sb, B_ACC, USD), PRICE);
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 0);
+    let rec = StateReader(&sb.store).instruction(&id).expect("pending");
+    assert_eq!(rec.submitted.to_vec(), vec![lei(DB)]);
+}
+
+#[test]
+fn cancel_instruction_authorization() {
+    let mut sb = world();
+    let legs = [
+        leg(DUO_ACC, A_ACC, DUO_TOKEN, 10),
+        leg(A_ACC, DUO_ACC, USD, 1_000),
+    ];
+    let t = instruct("DUO-1", &legs, sb.time.plus_ms(60_000));
+    let id = t.instruction_id();
+    accept(&mut sb, &[&duo1(), &duo2()], t);
+    assert_eq!(held(&sb, DUO_ACC, DUO_TOKEN), 10);
+    reject(&mut sb, &[&duo1()], cancel(id), C::InsufficientApprovals);
+    let t = trade(&sb, 60_000);
+    let trade_id = t.instruction_id();
+    accept(&mut sb, &[&k(DA)], t);
+    accept(&mut sb, &[&k(CB)], suspend(lei(DA)));
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        cancel(trade_id),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
+    accept(&mut sb, &[&duo1(), &duo2()], cancel(id));
+    assert_eq!(held(&sb, DUO_ACC, DUO_TOKEN), 0);
+}
+
+#[test]
+fn an_unmatched_instruction_expires_and_releases_its_holds() {
+    let mut sb = world();
+    let t = trade(&sb, 60_000);
+    let id = t.instruction_id();
+    accept(&mut sb, &[&k(DA)], t.clone());
+    assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
+    // One millisecond before the expiry the half is still pending.
+    let until = t.expires_at.0 - sb.time.0;
+    let out = raw_block(&mut sb, until - 1, &[]);
+    assert!(out.block_events.is_empty());
+    assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
+    // At the expiry it lapses before any transaction of the block.
+    let late_half = sb.sign(&[&k(DB)], vec![t.into()]);
+    let out = raw_block(&mut sb, 1, &[late_half]);
+    assert_eq!(out.block_events, vec![Event::InstructionExpired(id)]);
+    assert_eq!(out.receipts[0].code, C::InvalidDeadline);
+    assert_eq!(held(&sb, A_ACC, UST_2034), 0);
+    assert_eq!(holding(&sb, A_ACC, UST_2034).balance, FACE);
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 0);
+    assert!(StateReader(&sb.store).instruction(&id).is_none());
+    sb.unuse_nonce(&k(DB));
+    // A later block has nothing more to expire.
+    let out = raw_block(&mut sb, 60_000, &[]);
+    assert!(out.block_events.is_empty());
+    reject(&mut sb, &[&k(DA)], cancel(id), C::InstructionNotFound);
+}
+
+#[test]
+fn expiry_via_advance_releases_holds() {
+    let mut sb = world();
+    let t = trade(&sb, 10_000);
+    accept(&mut sb, &[&k(DB)], t.clone());
+    assert_eq!(held(&sb, B_ACC, USD), PRICE);
+    sb.advance(60_000, &[]);
+    assert_eq!(held(&sb, B_ACC, USD), 0);
+    assert!(
+        StateReader(&sb.store)
+            .instruction(&t.instruction_id())
+            .is_none()
+    );
+    accept(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, USD, CASH));
+}
+
+#[test]
+fn instruct_rejections() {
+    let mut sb = world();
+    let exp = sb.time.plus_ms(60_000);
+    let t = |legs: &[Leg]| instruct("T", legs, exp);
+    let duo_legs = [
+        leg(DUO_ACC, A_ACC, DUO_TOKEN, 10),
+        leg(A_ACC, DUO_ACC, USD, 1_000),
+    ];
+    reject(&mut sb, &[&duo1()], t(&duo_legs), C::InsufficientApprovals);
+    reject(&mut sb, &[&k(DA)], t(&[]), C::InvalidLegs);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        t(&[leg(A_ACC, A_ACC, USD, 1)]),
+        C::InvalidLegs,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        t(&[leg(A_ACC, B_ACC, USD, 1), leg(A_ACC, B_ACC, USD, 1)]),
+        C::InvalidLegs,
+    );
+    reject(&mut sb, &[&k(DA)], t(&dvp_legs(0, 100)), C::ZeroAmount);
+    // The expiry lies after the block and at most 30 days ahead.
+    let legs = dvp_legs(BONDS, PRICE);
+    let next_block = sb.time.plus_ms(1_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        instruct("T", &legs, next_block),
+        C::InvalidDeadline,
+    );
+    let next_block = sb.time.plus_ms(1_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        instruct("T", &legs, next_block.plus_ms(MAX_INSTRUCTION_TTL_MS + 1)),
+        C::InvalidDeadline,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        t(&[leg(A_ACC, NO_ACC, USD, 1)]),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        t(&[leg(NO_ACC, A_ACC, USD, 1)]),
+        C::AccountNotFound,
+    );
+    // Dealer A only receives in this trade.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        t(&[leg(B_ACC, A_ACC, USD, 1)]),
+        C::NotAParty,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        t(&dvp_legs(FACE + H, 100)),
+        C::InsufficientBalance,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        t(&dvp_legs(H + 1, 100)),
+        C::NotMultipleOfIncrement,
+    );
+    let next_block = sb.time.plus_ms(1_000);
+    let at_limit = instruct("T", &legs, next_block.plus_ms(MAX_INSTRUCTION_TTL_MS));
+    accept(&mut sb, &[&k(DA)], at_limit.clone());
+    reject(&mut sb, &[&k(DA)], at_limit, C::DuplicateInstruction);
+    assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
+    accept(&mut sb, &[&k(RG)], freeze_account(CU_ACC));
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        t(&[leg(CU_ACC, A_ACC, USD, 1)]),
+        C::AccountFrozen,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        t(&dvp_legs(BONDS, PRICE)),
+        C::ParticipantSuspended,
+    );
+}
+
+#[test]
+fn matching_rechecks_compliance_and_keeps_the_first_half() {
+    let mut sb = world();
+    let t = trade(&sb, 600_000);
+    let id = t.instruction_id();
+    accept(&mut sb, &[&k(DA)], t.clone());
+    // Dealer A's account is frozen after its half: the match fails on A's debit.
+    accept(&mut sb, &[&k(RG)], freeze_account(A_ACC));
+    reject(&mut sb, &[&k(DB)], t.clone(), C::AccountFrozen);
+    assert_eq!(held(&sb, B_ACC, USD), 0);
+    assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
+    assert!(StateReader(&sb.store).instruction(&id).is_some());
+    accept(&mut sb, &[&k(RG)], unfreeze_account(A_ACC));
+    // Dealer A suspended after its half: its debit is refused (it cannot act, nor be debited).
+    accept(&mut sb, &[&k(RG)], suspend(lei(DA)));
+    reject(&mut sb, &[&k(DB)], t.clone(), C::HolderSuspended);
+    accept(&mut sb, &[&k(RG)], reinstate(lei(DA)));
+    accept(&mut sb, &[&k(DB)], t);
+    assert_eq!(bal(&sb, B_ACC, UST_2034), BONDS);
+    assert!(StateReader(&sb.store).instruction(&id).is_none());
+}
+
+// =============================================================================================
+// Holds: PlaceHold, ReleaseHold, RefundHold
+// =============================================================================================
+
+const ESCROW: Amount = 1_000_000;
+
+fn secret() -> Hash32 {
+    Hash32([7; 32])
+}
+fn lock() -> Hash32 {
+    Hash32::digest(&[&secret().0])
+}
+fn escrow_leg() -> Leg {
+    leg(A_ACC, B_ACC, USD, ESCROW)
+}
+
+#[test]
+fn place_hold_locks_units() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(60_000);
+    let r = accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), Some(lock()), deadline),
+    );
+    assert_eq!(r.events, vec![Event::HoldPlaced(HoldId(1))]);
+    let h = holding(&sb, A_ACC, USD);
+    assert_eq!((h.balance, h.held, h.frozen), (CASH, ESCROW, 0));
+    let rec = StateReader(&sb.store).hold(HoldId(1)).expect("hold");
+    assert_eq!(
+        (rec.leg, rec.hash_lock, rec.deadline),
+        (escrow_leg(), Some(lock()), deadline)
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, CU_ACC, USD, CASH - ESCROW + 1),
+        C::InsufficientBalance,
+    );
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, CU_ACC, USD, CASH - ESCROW),
+    );
+    assert_eq!(holding(&sb, A_ACC, USD).available(), 0);
+}
+
+#[test]
+fn release_hold_with_the_preimage_by_a_third_party() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(60_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), Some(lock()), deadline),
+    );
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        release(1, Some(Hash32([8; 32]))),
+        C::PreimageMismatch,
+    );
+    reject(&mut sb, &[&k(CU)], release(1, None), C::PreimageMismatch);
+    // Even the payer needs the preimage once there is a hash-lock.
+    reject(&mut sb, &[&k(DA)], release(1, None), C::PreimageMismatch);
+    let r = accept(&mut sb, &[&k(CU)], release(1, Some(secret())));
+    assert_eq!(
+        r.events,
+        vec![
+            moved(MoveKind::HoldRelease, A_ACC, B_ACC, USD, ESCROW),
+            Event::HoldReleased(HoldId(1)),
+        ]
+    );
+    assert_eq!(
+        holding(&sb, A_ACC, USD),
+        Holding {
+            balance: CASH - ESCROW,
+            held: 0,
+            frozen: 0
+        }
+    );
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + ESCROW);
+    assert!(StateReader(&sb.store).hold(HoldId(1)).is_none());
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        release(1, Some(secret())),
+        C::HoldNotFound,
+    );
+    assert_totals(&sb, USD);
+}
+
+#[test]
+fn release_hold_without_lock_by_the_payer() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(60_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(2, escrow_leg(), None, deadline),
+    );
+    // The beneficiary or a stranger cannot pay themselves.
+    reject(&mut sb, &[&k(DB)], release(2, None), C::Unauthorized);
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        release(2, Some(secret())),
+        C::Unauthorized,
+    );
+    accept(&mut sb, &[&k(DA)], release(2, None));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + ESCROW);
+    assert_eq!(held(&sb, A_ACC, USD), 0);
+    // A 2-of-2 payer needs both keys to release.
+    let duo_leg = leg(DUO_ACC, A_ACC, DUO_TOKEN, 100);
+    let at = sb.time.plus_ms(60_000);
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        place_hold(3, duo_leg, None, at),
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        release(3, None),
+        C::InsufficientApprovals,
+    );
+    accept(&mut sb, &[&duo1(), &duo2()], release(3, None));
+    assert_eq!(bal(&sb, A_ACC, DUO_TOKEN), 100);
+    // A suspended payer cannot release.
+    let at = sb.time.plus_ms(60_000);
+    accept(
+        &mut sb,
+        &[&k(DB)],
+        place_hold(4, leg(B_ACC, A_ACC, USD, 10), None, at),
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        release(4, None),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(held(&sb, B_ACC, USD), 10);
+}
+
+#[test]
+fn release_after_the_deadline_is_expired_and_the_payer_refunds() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(10_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), Some(lock()), deadline),
+    );
+    reject(&mut sb, &[&k(DA)], refund(1), C::HoldNotExpired);
+    // Advance to exactly the deadline: release is over, refund is open.
+    let to_deadline = deadline.0 - sb.time.0 - 1_000;
+    sb.advance(to_deadline, &[]);
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        release(1, Some(secret())),
+        C::HoldExpired,
+    );
+    reject(&mut sb, &[&k(CU)], refund(1), C::Unauthorized);
+    let r = accept(&mut sb, &[&k(DA)], refund(1));
+    assert_eq!(r.events, vec![Event::HoldRefunded(HoldId(1))]);
+    assert_eq!(
+        holding(&sb, A_ACC, USD),
+        Holding {
+            balance: CASH,
+            held: 0,
+            frozen: 0
+        }
+    );
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+    assert!(StateReader(&sb.store).hold(HoldId(1)).is_none());
+    reject(&mut sb, &[&k(DA)], refund(1), C::HoldNotFound);
+}
+
+#[test]
+fn the_beneficiary_refunds_at_any_time() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(600_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), Some(lock()), deadline),
+    );
+    accept(&mut sb, &[&k(DB)], refund(1));
+    assert_eq!(held(&sb, A_ACC, USD), 0);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        release(1, Some(secret())),
+        C::HoldNotFound,
+    );
+}
+
+#[test]
+fn refund_hold_authorization() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(5_000);
+    let duo_leg = leg(DUO_ACC, A_ACC, DUO_TOKEN, 100);
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        place_hold(1, duo_leg, None, deadline),
+    );
+    accept(
+        &mut sb,
+        &[&k(DB)],
+        place_hold(2, leg(B_ACC, A_ACC, USD, 10), None, deadline),
+    );
+    sb.advance(10_000, &[]);
+    reject(&mut sb, &[&duo1()], refund(1), C::InsufficientApprovals);
+    reject(&mut sb, &[&k(CU)], refund(1), C::Unauthorized);
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(&mut sb, &[&k(DB)], refund(2), C::ParticipantSuspended);
+    reject(&mut sb, &[&k(DA)], refund(99), C::HoldNotFound);
+    accept(&mut sb, &[&duo1(), &duo2()], refund(1));
+    assert_eq!(held(&sb, DUO_ACC, DUO_TOKEN), 0);
+    assert_eq!(held(&sb, B_ACC, USD), 10);
+}
+
+#[test]
+fn place_hold_rejections() {
+    let mut sb = world();
+    let soon = sb.time.plus_ms(60_000);
+    let l = escrow_leg();
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        place_hold(1, l, None, soon),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&duo1()],
+        place_hold(1, leg(DUO_ACC, A_ACC, DUO_TOKEN, 1), None, soon),
+        C::InsufficientApprovals,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(NO_ACC, B_ACC, USD, 1), None, soon),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, NO_ACC, USD, 1), None, soon),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, A_ACC, USD, 1), None, soon),
+        C::SameAccount,
+    );
+    let next_block = sb.time.plus_ms(1_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, l, None, next_block),
+        C::InvalidDeadline,
+    );
+    let next_block = sb.time.plus_ms(1_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, l, None, next_block.plus_ms(MAX_INSTRUCTION_TTL_MS + 1)),
+        C::InvalidDeadline,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, NO_INST, 1), None, soon),
+        C::InstrumentNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, USD, 0), None, soon),
+        C::ZeroAmount,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, UST_2034, 1), None, soon),
+        C::NotMultipleOfIncrement,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, USD, CASH + 1), None, soon),
+        C::InsufficientBalance,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, USD, u128::MAX), None, soon),
+        C::Overflow,
+    );
+    // The credit side is checked up front (a retail buyer cannot receive the note) ...
+    let retail = update_profile(&sb, lei(CU), |p| p.investor_class = InvestorClass::Retail);
+    accept(&mut sb, &[&k(CB)], retail);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, CU_ACC, UST_2034, H), None, soon),
+        C::InvestorClassNotAllowed,
+    );
+    // ... and validation comes before compliance.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, CU_ACC, UST_2034, 0), None, soon),
+        C::ZeroAmount,
+    );
+    // The debit side too.
+    accept(&mut sb, &[&k(RG)], freeze_account(A_ACC));
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, l, None, soon),
+        C::AccountFrozen,
+    );
+    accept(&mut sb, &[&k(RG)], unfreeze_account(A_ACC));
+    // The deadline may be exactly 30 days ahead.
+    let next_block = sb.time.plus_ms(1_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, l, None, next_block.plus_ms(MAX_INSTRUCTION_TTL_MS)),
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, l, None, soon),
+        C::HoldExists,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        place_hold(2, leg(B_ACC, A_ACC, USD, 1), None, soon),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(held(&sb, A_ACC, USD), ESCROW);
+}
+
+#[test]
+fn release_rechecks_compliance_on_both_sides() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(600_000);
+    // Dealer B escrows cash for dealer A, then is suspended: the preimage holder's
+    // release is refused on B's (debit) side.
+    accept(
+        &mut sb,
+        &[&k(DB)],
+        place_hold(1, leg(B_ACC, A_ACC, USD, ESCROW), Some(lock()), deadline),
+    );
+    accept(&mut sb, &[&k(RG)], suspend(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        release(1, Some(secret())),
+        C::HolderSuspended,
+    );
+    accept(&mut sb, &[&k(RG)], reinstate(lei(DB)));
+    // The beneficiary's account frozen: refused on the credit side.
+    accept(&mut sb, &[&k(RG)], freeze_account(A_ACC));
+    reject(
+        &mut sb,
+        &[&k(CU)],
+        release(1, Some(secret())),
+        C::AccountFrozen,
+    );
+    accept(&mut sb, &[&k(RG)], unfreeze_account(A_ACC));
+    accept(&mut sb, &[&k(CU)], release(1, Some(secret())));
+    assert_eq!(bal(&sb, A_ACC, USD), CASH + ESCROW);
+    assert_eq!(holding(&sb, B_ACC, USD).held, 0);
+}
+
+// =============================================================================================
+// Supervision: FreezeHolding, UnfreezeHolding, ForcedTransfer, RecoverAccount
+// =============================================================================================
+
+#[test]
+fn partial_freeze_limits_what_can_move() {
+    let mut sb = world();
+    let frozen = 4_000_000_000;
+    let r = accept(&mut sb, &[&k(RG)], freeze_holding(A_ACC, USD, frozen));
+    assert_eq!(r.events, vec![Event::HoldingFrozen(A_ACC, USD, frozen, 12)]);
+    assert_eq!(
+        holding(&sb, A_ACC, USD),
+        Holding {
+            balance: CASH,
+            held: 0,
+            frozen
+        }
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, CASH - frozen + 1),
+        C::InsufficientBalance,
+    );
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, CASH - frozen),
+    );
+    assert_eq!(holding(&sb, A_ACC, USD).available(), 0);
+    let r = accept(
+        &mut sb,
+        &[&sup1(), &sup2()],
+        unfreeze_holding(A_ACC, USD, 1_000),
+    );
+    assert_eq!(r.events, vec![Event::HoldingUnfrozen(A_ACC, USD, 1_000)]);
+    assert_eq!(holding(&sb, A_ACC, USD).frozen, frozen - 1_000);
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, USD, 1_000));
+    assert_eq!(bal(&sb, A_ACC, USD), frozen - 1_000);
+}
+
+#[test]
+fn freeze_and_unfreeze_holding_rejections() {
+    let mut sb = world();
+    for op in [freeze_holding, unfreeze_holding] {
+        reject(&mut sb, &[&k(DA)], op(A_ACC, USD, 100), C::Unauthorized);
+        reject(
+            &mut sb,
+            &[&sup1()],
+            op(A_ACC, USD, 100),
+            C::InsufficientApprovals,
+        );
+        reject(
+            &mut sb,
+            &[&k(RG)],
+            op(A_ACC, NO_INST, 100),
+            C::InstrumentNotFound,
+        );
+        reject(&mut sb, &[&k(RG)], op(NO_ACC, USD, 100), C::AccountNotFound);
+        reject(&mut sb, &[&k(RG)], op(A_ACC, USD, 0), C::ZeroAmount);
+        reject(
+            &mut sb,
+            &[&k(RG)],
+            op(A_ACC, UST_2034, H - 1),
+            C::NotMultipleOfIncrement,
+        );
+    }
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        freeze_holding(A_ACC, USD, CASH + 1),
+        C::InsufficientBalance,
+    );
+    // Held units cannot be frozen.
+    let at = sb.time.plus_ms(60_000);
+    accept(&mut sb, &[&k(DA)], place_hold(1, escrow_leg(), None, at));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        freeze_holding(A_ACC, USD, CASH - ESCROW + 1),
+        C::InsufficientBalance,
+    );
+    accept(&mut sb, &[&k(RG)], freeze_holding(A_ACC, USD, 500));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        unfreeze_holding(A_ACC, USD, 501),
+        C::InsufficientFrozen,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        unfreeze_holding(B_ACC, USD, 1),
+        C::InsufficientFrozen,
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        freeze_holding(A_ACC, USD, 1),
+        C::ParticipantSuspended,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        unfreeze_holding(A_ACC, USD, 1),
+        C::ParticipantSuspended,
+    );
+    assert_eq!(
+        holding(&sb, A_ACC, USD),
+        Holding {
+            balance: CASH,
+            held: ESCROW,
+            frozen: 500
+        }
+    );
+}
+
+#[test]
+fn forced_transfer_moves_frozen_units() {
+    let mut sb = world();
+    accept(&mut sb, &[&k(RG)], freeze_holding(A_ACC, UST_2034, FACE));
+    accept(&mut sb, &[&k(RG)], freeze_account(A_ACC));
+    let r = accept(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, 500 * H)),
+    );
+    assert_eq!(
+        r.events,
+        vec![moved(MoveKind::Forced(13), A_ACC, B_ACC, UST_2034, 500 * H)]
+    );
+    assert_eq!(
+        holding(&sb, A_ACC, UST_2034),
+        Holding {
+            balance: FACE - 500 * H,
+            held: 0,
+            frozen: FACE - 500 * H
+        }
+    );
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 500 * H);
+    assert_eq!(holders(&sb, UST_2034), 2);
+    assert_totals(&sb, UST_2034);
+}
+
+#[test]
+fn forced_transfer_takes_free_units_before_frozen_ones() {
+    let mut sb = world();
+    // 600 free units, the rest frozen.
+    accept(
+        &mut sb,
+        &[&k(RG)],
+        freeze_holding(A_ACC, UST_2034, FACE - 600 * H),
+    );
+    accept(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, 500 * H)),
+    );
+    assert_eq!(
+        holding(&sb, A_ACC, UST_2034),
+        Holding {
+            balance: FACE - 500 * H,
+            held: 0,
+            frozen: FACE - 600 * H
+        }
+    );
+    // 100 free units are left: they go first, then 100 frozen ones.
+    accept(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, 200 * H)),
+    );
+    assert_eq!(
+        holding(&sb, A_ACC, UST_2034),
+        Holding {
+            balance: FACE - 700 * H,
+            held: 0,
+            frozen: FACE - 700 * H
+        }
+    );
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 700 * H);
+    assert_totals(&sb, UST_2034);
+}
+
+#[test]
+fn forced_transfer_rejections() {
+    let mut sb = world();
+    let l = leg(A_ACC, B_ACC, UST_2034, 500 * H);
+    // By order of the regulator only.
+    reject(&mut sb, &[&k(CB)], forced(l), C::Unauthorized);
+    reject(&mut sb, &[&k(DA)], forced(l), C::Unauthorized);
+    reject(&mut sb, &[&sup1()], forced(l), C::InsufficientApprovals);
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, A_ACC, UST_2034, H)),
+        C::SameAccount,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(NO_ACC, B_ACC, UST_2034, H)),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, 0)),
+        C::ZeroAmount,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, H + 1)),
+        C::NotMultipleOfIncrement,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, NO_INST, H)),
+        C::InstrumentNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, FACE + H)),
+        C::InsufficientBalance,
+    );
+    // Held units stay put.
+    let at = sb.time.plus_ms(60_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, CU_ACC, UST_2034, FACE - 400 * H), None, at),
+    );
+    reject(&mut sb, &[&k(RG)], forced(l), C::AmountLocked);
+    // The credit side's compliance still applies.
+    accept(&mut sb, &[&k(RG)], freeze_account(B_ACC));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, 100 * H)),
+        C::AccountFrozen,
+    );
+    accept(&mut sb, &[&k(RG)], unfreeze_account(B_ACC));
+    accept(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(A_ACC, B_ACC, UST_2034, 400 * H)),
+    );
+    assert_eq!(
+        holding(&sb, A_ACC, UST_2034),
+        Holding {
+            balance: FACE - 400 * H,
+            held: FACE - 400 * H,
+            frozen: 0
+        }
+    );
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        forced(leg(B_ACC, A_ACC, UST_2034, H)),
+        C::ParticipantSuspended,
+    );
+}
+
+#[test]
+fn recover_account_moves_every_holding_and_freezes_the_old_account() {
+    let mut sb = world();
+    let new = AccountId(301);
+    accept(&mut sb, &[&k(DA)], open(new, lei(DA)));
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        transfer(DUO_ACC, A_ACC, DUO_TOKEN, 40),
+    );
+    accept(&mut sb, &[&k(RG)], freeze_holding(A_ACC, UST_2034, 100 * H));
+    let at = sb.time.plus_ms(600_000);
+    accept(&mut sb, &[&k(DA)], place_hold(1, escrow_leg(), None, at));
+    let (usd_holders, ust_holders) = (holders(&sb, USD), holders(&sb, UST_2034));
+    let r = accept(&mut sb, &[&k(CB)], recover(A_ACC, new));
+    assert_eq!(
+        r.events,
+        vec![
+            moved(MoveKind::Recovery(14), A_ACC, new, USD, CASH - ESCROW),
+            moved(MoveKind::Recovery(14), A_ACC, new, UST_2034, FACE),
+            moved(MoveKind::Recovery(14), A_ACC, new, DUO_TOKEN, 40),
+            Event::AccountFrozen(A_ACC, 14),
+        ]
+    );
+    assert!(account(&sb, A_ACC).frozen);
+    assert!(!account(&sb, new).frozen);
+    // Held units stay with the hold; the freeze follows the units it froze.
+    assert_eq!(
+        holding(&sb, A_ACC, USD),
+        Holding {
+            balance: ESCROW,
+            held: ESCROW,
+            frozen: 0
+        }
+    );
+    assert_eq!(holding(&sb, A_ACC, UST_2034), Holding::default());
+    assert_eq!(holding(&sb, new, USD).balance, CASH - ESCROW);
+    assert_eq!(
+        holding(&sb, new, UST_2034),
+        Holding {
+            balance: FACE,
+            held: 0,
+            frozen: 100 * H
+        }
+    );
+    assert_eq!(bal(&sb, new, DUO_TOKEN), 40);
+    assert_eq!(holders(&sb, USD), usd_holders + 1);
+    assert_eq!(holders(&sb, UST_2034), ust_holders);
+    for i in [USD, UST_2034, DUO_TOKEN] {
+        assert_totals(&sb, i);
+    }
+    // The owner trades from the new account; the old one is frozen.
+    accept(&mut sb, &[&k(DA)], transfer(new, B_ACC, USD, 100));
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(new, B_ACC, UST_2034, FACE - 99 * H),
+        C::InsufficientBalance,
+    );
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, A_ACC, USD, 100),
+        C::AccountFrozen,
+    );
+    // The hold on the old account can still be given back.
+    accept(&mut sb, &[&k(DB)], refund(1));
+    assert_eq!(holding(&sb, A_ACC, USD).held, 0);
+}
+
+#[test]
+fn recover_account_rejections() {
+    let mut sb = world();
+    let new = AccountId(301);
+    accept(&mut sb, &[&k(DA)], open(new, lei(DA)));
+    reject(&mut sb, &[&k(DA)], recover(A_ACC, new), C::Unauthorized);
+    reject(&mut sb, &[&k(TR)], recover(A_ACC, new), C::Unauthorized);
+    reject(
+        &mut sb,
+        &[&sup1()],
+        recover(A_ACC, new),
+        C::InsufficientApprovals,
+    );
+    reject(&mut sb, &[&k(RG)], recover(A_ACC, A_ACC), C::SameAccount);
+    reject(&mut sb, &[&k(RG)], recover(NO_ACC, new), C::AccountNotFound);
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        recover(A_ACC, NO_ACC),
+        C::AccountNotFound,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        recover(A_ACC, B_ACC),
+        C::AccountOwnerMismatch,
+    );
+    accept(&mut sb, &[&k(RG)], freeze_account(new));
+    reject(&mut sb, &[&k(RG)], recover(A_ACC, new), C::AccountFrozen);
+    accept(&mut sb, &[&k(RG)], unfreeze_account(new));
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        recover(A_ACC, new),
+        C::ParticipantSuspended,
+    );
+    assert!(!account(&sb, A_ACC).frozen);
+    assert_eq!(bal(&sb, new, USD), 0);
+    // The regulator (reinstated) may recover, like the operator.
+    accept(&mut sb, &[&k(CB)], reinstate(lei(RG)));
+    accept(&mut sb, &[&k(RG)], recover(A_ACC, new));
+    assert_eq!(bal(&sb, new, USD), CASH);
+}
+
+/// A world where the custodian's account holds `n` instruments, plus a second account.
+fn custodian_with_holdings(n: u64) -> Sandbox {
+    let mut g = world_genesis();
+    for i in 0..n {
+        let id = InstrumentId(1_000 + i);
+        g.operations.push(equity(id, lei(CB)).into());
+        g.operations.push(mint(id, CU_ACC, 1));
+    }
+    g.operations.push(open(AccountId(501), lei(CU)));
+    Sandbox::with_genesis(MemStore::new(), &g)
+}
+
+#[test]
+fn recovery_is_bounded_in_holdings() {
+    let max = MAX_RECOVERY_HOLDINGS as u64;
+    let mut sb = custodian_with_holdings(max + 1);
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        recover(CU_ACC, AccountId(501)),
+        C::TooManyHoldings,
+    );
+    let mut sb = custodian_with_holdings(max);
+    accept(&mut sb, &[&k(RG)], recover(CU_ACC, AccountId(501)));
+    assert_eq!(
+        StateReader(&sb.store).holdings(AccountId(501), 1_000).len(),
+        MAX_RECOVERY_HOLDINGS
+    );
+    assert!(StateReader(&sb.store).holdings(CU_ACC, 1_000).is_empty());
+}
+
+// =============================================================================================
+// Compliance rules, on the credit and the debit side
+// =============================================================================================
+
+#[test]
+fn kyc_not_verified_on_both_sides() {
+    let mut sb = world();
+    for status in [KycStatus::Pending, KycStatus::Rejected] {
+        let op = update_profile(&sb, lei(DB), |p| p.kyc.status = status);
+        accept(&mut sb, &[&k(CB)], op);
+        reject(
+            &mut sb,
+            &[&k(DA)],
+            transfer(A_ACC, B_ACC, USD, 100),
+            C::KycNotVerified,
+        );
+        reject(
+            &mut sb,
+            &[&k(DB)],
+            transfer(B_ACC, A_ACC, USD, 100),
+            C::KycNotVerified,
+        );
+        reject(&mut sb, &[&k(CB)], mint(USD, B_ACC, 100), C::KycNotVerified);
+    }
+    // An instrument without a KYC requirement still moves.
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        transfer(DUO_ACC, B_ACC, DUO_TOKEN, 1),
+    );
+    accept(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, DUO_TOKEN, 1));
+    let op = update_profile(&sb, lei(DB), |p| p.kyc.status = KycStatus::Verified);
+    accept(&mut sb, &[&k(CB)], op);
+    accept(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, USD, 100));
+}
+
+#[test]
+fn kyc_expires_on_its_expiry_date() {
+    let mut sb = world();
+    let tomorrow = Date(sb.time.date().0 + 1);
+    let op = update_profile(&sb, lei(DB), |p| p.kyc.expires_on = tomorrow);
+    accept(&mut sb, &[&k(CB)], op);
+    // Still valid today.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, USD, 100));
+    sb.advance(MS_PER_DAY, &[]);
+    assert_eq!(sb.time.date(), tomorrow);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::KycExpired,
+    );
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, A_ACC, USD, 100),
+        C::KycExpired,
+    );
+    reject(&mut sb, &[&k(CB)], mint(USD, B_ACC, 100), C::KycExpired);
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        transfer(DUO_ACC, B_ACC, DUO_TOKEN, 1),
+    );
+    let op = update_profile(&sb, lei(DB), |p| p.kyc.expires_on = date("2031-12-31"));
+    accept(&mut sb, &[&k(CB)], op);
+    accept(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, USD, 100));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH);
+}
+
+#[test]
+fn jurisdiction_is_checked_on_the_credit_side() {
+    let mut sb = world();
+    let op = update_profile(&sb, lei(DB), |p| p.jurisdiction = country("GB"));
+    accept(&mut sb, &[&k(CB)], op);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, H),
+        C::JurisdictionNotAllowed,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, B_ACC, H),
+        C::JurisdictionNotAllowed,
+    );
+    // Cash has no jurisdiction list.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, USD, 100));
+    // A holder that moved abroad may still sell.
+    let op = update_profile(&sb, lei(DA), |p| p.jurisdiction = country("GB"));
+    accept(&mut sb, &[&k(CB)], op);
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, CU_ACC, UST_2034, H));
+    assert_eq!(bal(&sb, CU_ACC, UST_2034), H);
+    // Listing the jurisdiction admits it.
+    let op = update_policy(&sb, UST_2034, |p| {
+        p.allowed_jurisdictions = BoundedVec::new(vec![country("GB"), country("US")]).unwrap()
+    });
+    accept(&mut sb, &[&k(TR)], op);
+    accept(&mut sb, &[&k(CU)], transfer(CU_ACC, B_ACC, UST_2034, H));
+}
+
+#[test]
+fn investor_class_is_checked_on_the_credit_side() {
+    let mut sb = world();
+    let (_, retail_key) = onboard(
+        &mut sb,
+        1,
+        &[Role::Investor],
+        InvestorClass::Retail,
+        AccountId(900),
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, AccountId(900), UST_2034, H),
+        C::InvestorClassNotAllowed,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, AccountId(900), H),
+        C::InvestorClassNotAllowed,
+    );
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, AccountId(900), USD, 1_000),
+    );
+    // A holder reclassified as retail may still sell.
+    let op = update_profile(&sb, lei(DA), |p| p.investor_class = InvestorClass::Retail);
+    accept(&mut sb, &[&k(CB)], op);
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, UST_2034, H));
+    accept(
+        &mut sb,
+        &[&retail_key],
+        transfer(AccountId(900), B_ACC, USD, 1_000),
+    );
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 1_000);
+}
+
+#[test]
+fn max_balance_is_checked_on_the_credit_side() {
+    let mut sb = world();
+    let op = update_policy(&sb, UST_2034, |p| p.max_balance_per_holder = Some(300 * H));
+    accept(&mut sb, &[&k(TR)], op);
+    // Up to the maximum exactly.
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, 300 * H),
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, H),
+        C::MaxBalanceExceeded,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, B_ACC, H),
+        C::MaxBalanceExceeded,
+    );
+    // A holder already above the maximum may still sell down.
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, CU_ACC, UST_2034, 300 * H),
+    );
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE - 600 * H);
+}
+
+#[test]
+fn max_holders_is_checked_on_the_credit_side() {
+    let mut sb = world();
+    let op = update_policy(&sb, UST_2034, |p| p.max_holders = Some(2));
+    accept(&mut sb, &[&k(TR)], op);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, 100 * H),
+    );
+    assert_eq!(holders(&sb, UST_2034), 2);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, CU_ACC, UST_2034, H),
+        C::MaxHoldersExceeded,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, CU_ACC, H),
+        C::MaxHoldersExceeded,
+    );
+    // Existing holders may add to their positions.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, UST_2034, H));
+    // Selling a whole position to a newcomer keeps the count.
+    accept(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, CU_ACC, UST_2034, 101 * H),
+    );
+    assert_eq!(holders(&sb, UST_2034), 2);
+    assert_eq!(bal(&sb, CU_ACC, UST_2034), 101 * H);
+    assert_totals(&sb, UST_2034);
+}
+
+#[test]
+fn lock_up_is_checked_on_the_debit_side_until_its_instant() {
+    let mut sb = world();
+    let until = sb.time.plus_ms(10_000);
+    let op = update_policy(&sb, UST_2034, |p| p.lockup_until = Some(until));
+    accept(&mut sb, &[&k(TR)], op);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, H),
+        C::LockedUp,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, UST_2034, H), None, until),
+        C::LockedUp,
+    );
+    // Credits are fine during the lock-up.
+    accept(&mut sb, &[&k(TR)], mint(UST_2034, B_ACC, H));
+    // The next block lands exactly on the lock-up's end.
+    let to_until = until.0 - sb.time.0 - 1_000;
+    sb.advance(to_until, &[]);
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, UST_2034, H));
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 2 * H);
+}
+
+#[test]
+fn a_paused_instrument_moves_on_neither_side() {
+    let mut sb = world();
+    accept(&mut sb, &[&k(TR)], pause(UST_2034));
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, H),
+        C::InstrumentPaused,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, B_ACC, H),
+        C::InstrumentPaused,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA), &k(DB)],
+        settle(&dvp_legs(H, 100)),
+        C::InstrumentPaused,
+    );
+    let at = sb.time.plus_ms(60_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, UST_2034, H), None, at),
+        C::InstrumentPaused,
+    );
+    // Other instruments still move.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, USD, 100));
+    accept(&mut sb, &[&k(TR)], unpause(UST_2034));
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, UST_2034, H));
+}
+
+#[test]
+fn a_frozen_account_is_neither_debited_nor_credited() {
+    let mut sb = world();
+    accept(&mut sb, &[&k(RG)], freeze_account(B_ACC));
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, A_ACC, USD, 100),
+        C::AccountFrozen,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, H),
+        C::AccountFrozen,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, B_ACC, H),
+        C::AccountFrozen,
+    );
+    let at = sb.time.plus_ms(60_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), None, at),
+        C::AccountFrozen,
+    );
+    // Its other accounts are unaffected.
+    accept(&mut sb, &[&k(DB)], open(AccountId(401), lei(DB)));
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, AccountId(401), USD, 100),
+    );
+}
+
+#[test]
+fn a_suspended_holder_is_neither_debited_nor_credited() {
+    let mut sb = world();
+    accept(&mut sb, &[&k(RG)], suspend(lei(DB)));
+    // Credit side.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::HolderSuspended,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        mint(USD, B_ACC, 100),
+        C::HolderSuspended,
+    );
+    let at = sb.time.plus_ms(60_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), None, at),
+        C::HolderSuspended,
+    );
+    // Debit side: the holder itself cannot act, and a forced debit is the regulator's.
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        transfer(B_ACC, A_ACC, USD, 100),
+        C::ParticipantSuspended,
+    );
+    accept(&mut sb, &[&k(RG)], forced(leg(B_ACC, A_ACC, USD, 100)));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH - 100);
+    // (The debit-side HolderSuspended through a hash-lock release or a match is covered by
+    // `release_rechecks_compliance_on_both_sides` and
+    // `matching_rechecks_compliance_and_keeps_the_first_half`.)
+}
+
+// =============================================================================================
+// Supply invariants across a lifecycle
+// =============================================================================================
+
+#[test]
+fn supply_and_holders_follow_mint_transfer_and_burn() {
+    let mut sb = world();
+    let steps: Vec<(PrivateKey, Operation, Amount, u64)> = vec![
+        (
+            k(TR),
+            mint(UST_2034, TR_ACC, 2_000 * H),
+            FACE + 2_000 * H,
+            2,
+        ),
+        (
+            k(TR),
+            transfer(TR_ACC, B_ACC, UST_2034, 500 * H),
+            FACE + 2_000 * H,
+            3,
+        ),
+        (
+            k(TR),
+            transfer(TR_ACC, CU_ACC, UST_2034, 1_500 * H),
+            FACE + 2_000 * H,
+            3,
+        ),
+        (k(TR), mint(UST_2034, TR_ACC, 100 * H), FACE + 2_100 * H, 4),
+        (k(TR), burn(UST_2034, TR_ACC, 40 * H), FACE + 2_060 * H, 4),
+        (
+            k(DB),
+            transfer(B_ACC, TR_ACC, UST_2034, 500 * H),
+            FACE + 2_060 * H,
+            3,
+        ),
+        (k(TR), burn(UST_2034, TR_ACC, 560 * H), FACE + 1_500 * H, 2),
+    ];
+    for (signer, op, want_supply, want_holders) in steps {
+        accept(&mut sb, &[&signer], op);
+        assert_eq!(supply(&sb, UST_2034), want_supply);
+        assert_eq!(holders(&sb, UST_2034), want_holders);
+        assert_totals(&sb, UST_2034);
+    }
+    assert_eq!(bal(&sb, TR_ACC, UST_2034), 0);
+    assert_eq!(bal(&sb, CU_ACC, UST_2034), 1_500 * H);
+}
+
+#[test]
+fn escrowing_a_whole_position_to_a_newcomer_counts_holders_like_a_transfer() {
+    let mut sb = world();
+    let op = update_policy(&sb, UST_2034, |p| p.max_holders = Some(1));
+    accept(&mut sb, &[&k(TR)], op);
+    // Dealer A, the only holder, sells its whole position: the holder count stays 1.
+    let deadline = sb.time.plus_ms(60_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, UST_2034, FACE), None, deadline),
+    );
+    accept(&mut sb, &[&k(DA)], release(1, None));
+    assert_eq!(bal(&sb, B_ACC, UST_2034), FACE);
+    assert_eq!(holders(&sb, UST_2034), 1);
+    // Part of a position would add a holder: refused up front.
+    let deadline = sb.time.plus_ms(60_000);
+    reject(
+        &mut sb,
+        &[&k(DB)],
+        place_hold(2, leg(B_ACC, A_ACC, UST_2034, H), None, deadline),
+        C::MaxHoldersExceeded,
+    );
+    assert_totals(&sb, UST_2034);
+}
