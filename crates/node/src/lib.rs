@@ -1,0 +1,7 @@
+//! Replicate the ledger across validators: mempool, speculative state, blocks, consensus.
+//!
+//! The node is the only place where I/O, clocks and Commonware's runtime live; it feeds
+//! verified transactions and block context to the pure `tally-ledger` state machine.
+
+pub mod mempool;
+pub mod state_cache;

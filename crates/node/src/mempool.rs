@@ -1,0 +1,400 @@
+//! The mempool: bounded, deduplicating, verifying before admission, fair in what it offers.
+//!
+//! Admission does the cheap checks first (size, decoding, expiry, duplicates, capacity),
+//! then verifies signatures of everything that passed in one batch over all cores. A
+//! full pool refuses with [AdmitError::Full] instead of growing. Proposals take
+//! transactions round-robin across senders (each sender's in nonce order), so one busy
+//! sender cannot starve the others.
+
+use rand_core::CryptoRng;
+use std::collections::{BTreeMap, VecDeque};
+use tally_types::limits::{MAX_TX_BYTES, MAX_TX_TTL_MS};
+use tally_types::tx::VerifyError;
+use tally_types::{ChainId, Hash32, SignedTx, Timestamp, VerifiedTx, verify_batch};
+
+/// Mempool bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MempoolConfig {
+    /// Transactions held at most.
+    pub max_txs: usize,
+    /// Encoded bytes held at most.
+    pub max_bytes: usize,
+    /// Transactions one sender key may have waiting.
+    pub max_per_sender: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        Self {
+            max_txs: 200_000,
+            max_bytes: 256 * 1024 * 1024,
+            max_per_sender: 10_000,
+        }
+    }
+}
+
+/// Why a transaction was refused admission. Each has a stable name for the API.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdmitError {
+    /// Larger than `MAX_TX_BYTES`.
+    #[error("transaction larger than {MAX_TX_BYTES} bytes")]
+    TooLarge,
+    /// Not a canonical, in-bounds encoding.
+    #[error("malformed transaction: {0}")]
+    Malformed(String),
+    /// Its expiry has passed.
+    #[error("transaction expired")]
+    Expired,
+    /// Its expiry lies more than `MAX_TX_TTL_MS` ahead.
+    #[error("expiry too far in the future")]
+    ExpiryTooFar,
+    /// The same transaction is already waiting.
+    #[error("duplicate transaction")]
+    Duplicate,
+    /// Another transaction with this sender and nonce is waiting.
+    #[error("another transaction with this sender and nonce is waiting")]
+    NonceTaken,
+    /// The pool is full.
+    #[error("mempool full")]
+    Full,
+    /// This sender has too many transactions waiting.
+    #[error("too many transactions waiting from this sender")]
+    SenderFull,
+    /// A signature does not verify.
+    #[error("signature verification failed: {0}")]
+    BadSignature(VerifyError),
+}
+
+impl AdmitError {
+    /// Stable machine-readable name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "TooLarge",
+            Self::Malformed(_) => "Malformed",
+            Self::Expired => "Expired",
+            Self::ExpiryTooFar => "ExpiryTooFar",
+            Self::Duplicate => "Duplicate",
+            Self::NonceTaken => "NonceTaken",
+            Self::Full => "MempoolFull",
+            Self::SenderFull => "SenderFull",
+            Self::BadSignature(_) => "BadSignature",
+        }
+    }
+}
+
+struct Entry {
+    tx: VerifiedTx,
+    size: usize,
+}
+
+type SenderKey = Vec<u8>;
+
+/// Verified transactions waiting for a block.
+pub struct Mempool {
+    cfg: MempoolConfig,
+    chain: ChainId,
+    entries: BTreeMap<Hash32, Entry>,
+    /// Per sender: nonce → transaction id.
+    by_sender: BTreeMap<SenderKey, BTreeMap<u64, Hash32>>,
+    /// Senders in order of their oldest waiting transaction (round-robin order).
+    senders: VecDeque<SenderKey>,
+    bytes: usize,
+}
+
+impl Mempool {
+    /// An empty mempool for `chain`.
+    pub fn new(chain: ChainId, cfg: MempoolConfig) -> Self {
+        Self {
+            cfg,
+            chain,
+            entries: BTreeMap::new(),
+            by_sender: BTreeMap::new(),
+            senders: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Transactions waiting.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Encoded bytes waiting.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether a transaction is waiting.
+    pub fn contains(&self, id: &Hash32) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    fn precheck(&self, now: Timestamp, raw: &[u8]) -> Result<(SignedTx, Hash32), AdmitError> {
+        if raw.len() > MAX_TX_BYTES {
+            return Err(AdmitError::TooLarge);
+        }
+        let signed =
+            SignedTx::decode_bounded(raw).map_err(|e| AdmitError::Malformed(e.to_string()))?;
+        if signed.tx.expires_at < now {
+            return Err(AdmitError::Expired);
+        }
+        if signed.tx.expires_at > now.plus_ms(MAX_TX_TTL_MS) {
+            return Err(AdmitError::ExpiryTooFar);
+        }
+        let id = signed.tx.id(&self.chain);
+        if self.entries.contains_key(&id) {
+            return Err(AdmitError::Duplicate);
+        }
+        let sender = self.by_sender.get(signed.tx.sender.as_ref());
+        if sender.is_some_and(|s| s.contains_key(&signed.tx.nonce)) {
+            return Err(AdmitError::NonceTaken);
+        }
+        if sender.is_some_and(|s| s.len() >= self.cfg.max_per_sender) {
+            return Err(AdmitError::SenderFull);
+        }
+        if self.entries.len() >= self.cfg.max_txs || self.bytes + raw.len() > self.cfg.max_bytes {
+            return Err(AdmitError::Full);
+        }
+        Ok((signed, id))
+    }
+
+    /// Admits a batch of encoded transactions received at `now`: cheap checks first, then
+    /// one batch verification over `threads` threads. Returns one result per input.
+    pub fn admit<R: CryptoRng>(
+        &mut self,
+        now: Timestamp,
+        raw: &[Vec<u8>],
+        threads: usize,
+        rng: &mut R,
+    ) -> Vec<Result<Hash32, AdmitError>> {
+        let mut results: Vec<Result<Hash32, AdmitError>> = Vec::with_capacity(raw.len());
+        let mut candidates = Vec::new();
+        let mut slots = Vec::new();
+        for (i, bytes) in raw.iter().enumerate() {
+            match self.precheck(now, bytes) {
+                Ok((signed, id)) => {
+                    results.push(Ok(id));
+                    candidates.push(signed);
+                    slots.push((i, bytes.len()));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        let verified = verify_batch(&self.chain, candidates, threads, rng);
+        for ((i, size), v) in slots.into_iter().zip(verified) {
+            results[i] = match v {
+                Err(e) => Err(AdmitError::BadSignature(e)),
+                // Re-check what the batch itself may have used up (duplicates within the
+                // batch, capacity).
+                Ok(tx) => self.insert(tx, size),
+            };
+        }
+        results
+    }
+
+    fn insert(&mut self, tx: VerifiedTx, size: usize) -> Result<Hash32, AdmitError> {
+        let id = tx.id();
+        if self.entries.contains_key(&id) {
+            return Err(AdmitError::Duplicate);
+        }
+        if self.entries.len() >= self.cfg.max_txs || self.bytes + size > self.cfg.max_bytes {
+            return Err(AdmitError::Full);
+        }
+        let sender: SenderKey = tx.tx().sender.as_ref().to_vec();
+        let queue = self.by_sender.entry(sender.clone()).or_default();
+        if queue.contains_key(&tx.tx().nonce) {
+            return Err(AdmitError::NonceTaken);
+        }
+        if queue.len() >= self.cfg.max_per_sender {
+            return Err(AdmitError::SenderFull);
+        }
+        if queue.is_empty() {
+            self.senders.push_back(sender);
+        }
+        queue.insert(tx.tx().nonce, id);
+        self.bytes += size;
+        self.entries.insert(id, Entry { tx, size });
+        Ok(id)
+    }
+
+    /// Up to `max_txs` transactions totalling at most `max_bytes`, round-robin across
+    /// senders, each sender's in nonce order. Nothing is removed.
+    pub fn select(&self, max_txs: usize, max_bytes: usize) -> Vec<VerifiedTx> {
+        let mut cursors: Vec<std::collections::btree_map::Values<'_, u64, Hash32>> = self
+            .senders
+            .iter()
+            .filter_map(|s| self.by_sender.get(s).map(|q| q.values()))
+            .collect();
+        let (mut out, mut bytes) = (Vec::new(), 0usize);
+        loop {
+            let mut progressed = false;
+            for cursor in cursors.iter_mut() {
+                if out.len() >= max_txs {
+                    return out;
+                }
+                let Some(id) = cursor.next() else { continue };
+                let entry = &self.entries[id];
+                if bytes + entry.size > max_bytes {
+                    return out;
+                }
+                bytes += entry.size;
+                out.push(entry.tx.clone());
+                progressed = true;
+            }
+            if !progressed {
+                return out;
+            }
+        }
+    }
+
+    /// Removes transactions (e.g. once they are in a finalized block).
+    pub fn remove(&mut self, ids: &[Hash32]) {
+        for id in ids {
+            let Some(entry) = self.entries.remove(id) else {
+                continue;
+            };
+            self.bytes -= entry.size;
+            let sender = entry.tx.tx().sender.as_ref();
+            if let Some(q) = self.by_sender.get_mut(sender) {
+                q.remove(&entry.tx.tx().nonce);
+                if q.is_empty() {
+                    self.by_sender.remove(sender);
+                    self.senders.retain(|s| s.as_slice() != sender);
+                }
+            }
+        }
+    }
+
+    /// Drops transactions whose expiry is before `now`; returns how many.
+    pub fn evict_expired(&mut self, now: Timestamp) -> usize {
+        let expired: Vec<Hash32> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.tx.tx().expires_at < now)
+            .map(|(id, _)| *id)
+            .collect();
+        self.remove(&expired);
+        expired.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_cryptography::Signer as _;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+    use tally_types::codec::BoundedVec;
+    use tally_types::ops::{Operation, ReinstateParticipant};
+    use tally_types::{Lei, PrivateKey, Transaction};
+
+    const NOW: Timestamp = Timestamp(1_000_000);
+
+    fn chain() -> ChainId {
+        ChainId::new("tally-test").unwrap()
+    }
+
+    fn tx(seed: u64, nonce: u64, expires_at: Timestamp) -> Vec<u8> {
+        let key = PrivateKey::from_seed(seed);
+        let op = Operation::ReinstateParticipant(ReinstateParticipant {
+            lei: Lei::parse("5493001KJTIIGC8Y1R12").unwrap(),
+        });
+        Transaction {
+            sender: key.public_key(),
+            nonce,
+            expires_at,
+            operations: BoundedVec::new(vec![op]).unwrap(),
+        }
+        .sign(&chain(), &[&key])
+        .to_bytes()
+    }
+
+    fn pool(cfg: MempoolConfig) -> (Mempool, ChaCha20Rng) {
+        (Mempool::new(chain(), cfg), ChaCha20Rng::from_seed([3; 32]))
+    }
+
+    #[test]
+    fn admits_verifies_and_refuses_with_reasons() {
+        let (mut mp, mut rng) = pool(MempoolConfig::default());
+        let good = tx(1, 0, NOW.plus_ms(1_000));
+        let mut forged = tx(2, 0, NOW.plus_ms(1_000));
+        let last = forged.len() - 1;
+        forged[last] ^= 1; // corrupt the signature
+        let batch = vec![
+            good.clone(),
+            good.clone(),
+            forged,
+            tx(3, 0, Timestamp(NOW.0 - 1)),
+            tx(4, 0, NOW.plus_ms(MAX_TX_TTL_MS + 1)),
+            vec![1, 2, 3],
+            vec![0; MAX_TX_BYTES + 1],
+        ];
+        let r = mp.admit(NOW, &batch, 2, &mut rng);
+        assert!(r[0].is_ok());
+        assert_eq!(r[1], Err(AdmitError::Duplicate));
+        assert!(matches!(r[2], Err(AdmitError::BadSignature(_))));
+        assert_eq!(r[3], Err(AdmitError::Expired));
+        assert_eq!(r[4], Err(AdmitError::ExpiryTooFar));
+        assert!(matches!(r[5], Err(AdmitError::Malformed(_))));
+        assert_eq!(r[6], Err(AdmitError::TooLarge));
+        assert_eq!(mp.len(), 1);
+        // Resubmitting later is still a duplicate; another tx with the same nonce is refused.
+        assert_eq!(
+            mp.admit(NOW, &[good], 1, &mut rng)[0],
+            Err(AdmitError::Duplicate)
+        );
+        assert_eq!(
+            mp.admit(NOW, &[tx(1, 0, NOW.plus_ms(9))], 1, &mut rng)[0],
+            Err(AdmitError::NonceTaken)
+        );
+    }
+
+    #[test]
+    fn full_pool_refuses_instead_of_growing() {
+        let cfg = MempoolConfig {
+            max_txs: 3,
+            max_per_sender: 2,
+            ..MempoolConfig::default()
+        };
+        let (mut mp, mut rng) = pool(cfg);
+        let batch: Vec<Vec<u8>> = (0..3).map(|n| tx(7, n, NOW.plus_ms(500))).collect();
+        let r = mp.admit(NOW, &batch, 1, &mut rng);
+        assert_eq!(r.iter().filter(|r| r.is_ok()).count(), 2);
+        assert_eq!(r[2], Err(AdmitError::SenderFull));
+        let more: Vec<Vec<u8>> = (10..13).map(|s| tx(s, 0, NOW.plus_ms(500))).collect();
+        let r = mp.admit(NOW, &more, 1, &mut rng);
+        assert!(r[0].is_ok());
+        assert_eq!(r[1], Err(AdmitError::Full));
+        assert_eq!(mp.len(), 3);
+    }
+
+    #[test]
+    fn selection_is_round_robin_in_nonce_order_and_removal_frees_space() {
+        let (mut mp, mut rng) = pool(MempoolConfig::default());
+        let mut batch: Vec<Vec<u8>> = (0..5).rev().map(|n| tx(1, n, NOW.plus_ms(500))).collect();
+        batch.push(tx(2, 0, NOW.plus_ms(500)));
+        batch.push(tx(3, 0, NOW.plus_ms(500)));
+        assert!(mp.admit(NOW, &batch, 2, &mut rng).iter().all(Result::is_ok));
+        let picked = mp.select(4, usize::MAX);
+        let order: Vec<(u64, u64)> = picked
+            .iter()
+            .map(|t| {
+                let seed = (1..=3)
+                    .find(|s| PrivateKey::from_seed(*s).public_key() == t.tx().sender)
+                    .unwrap();
+                (seed, t.tx().nonce)
+            })
+            .collect();
+        assert_eq!(order, vec![(1, 0), (2, 0), (3, 0), (1, 1)]);
+        let ids: Vec<Hash32> = picked.iter().map(VerifiedTx::id).collect();
+        mp.remove(&ids);
+        assert_eq!(mp.len(), 3);
+        assert_eq!(mp.evict_expired(NOW.plus_ms(501)), 3);
+        assert!(mp.is_empty() && mp.bytes() == 0);
+    }
+}
