@@ -3,5 +3,8 @@
 //! The node is the only place where I/O, clocks and Commonware's runtime live; it feeds
 //! verified transactions and block context to the pure `tally-ledger` state machine.
 
+pub mod app;
+pub mod block;
+pub mod engine;
 pub mod mempool;
 pub mod state_cache;

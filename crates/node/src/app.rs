@@ -1,0 +1,371 @@
+//! The ledger as a `commonware-glue` stateful application.
+//!
+//! Consensus hands us candidate blocks; we execute them with the pure ledger against the
+//! [StateCache] (synchronously, in memory, scans included), then replay the resulting
+//! writes into the QMDB batch glue gives us and merkleize it, so every block commits to
+//! the authenticated state root. A block whose transactions do not verify, whose time is
+//! out of bounds, or whose roots differ from ours is refused.
+
+use crate::block::{
+    ConsensusContext, Digest, LedgerBlock, MAX_BLOCK_TIME_STEP_MS, MAX_BLOCK_TX_BYTES,
+    MAX_BLOCK_TXS,
+};
+use crate::mempool::Mempool;
+use crate::state_cache::{StateCache, Writes};
+use commonware_consensus::Heightable as _;
+use commonware_consensus::marshal::ancestry::Ancestry;
+use commonware_consensus::simplex::scheme::bls12381_threshold::vrf;
+use commonware_cryptography::bls12381::primitives::variant::MinSig;
+use commonware_cryptography::{Digestible as _, Sha256};
+use commonware_glue::stateful::db::{DatabaseSet, Merkleized as _, Shared, Unmerkleized as _};
+use commonware_glue::stateful::{Application, Finality, Input, Proposed};
+use commonware_parallel::Sequential;
+use commonware_runtime::{Clock, Spawner};
+use commonware_storage::Context as StorageContext;
+use commonware_storage::mmr;
+use commonware_storage::qmdb::current::ordered::variable::Db as CurrentOrderedVarDb;
+use commonware_storage::qmdb::sync::Target;
+use commonware_storage::translator::EightCap;
+use commonware_utils::non_empty_range;
+use futures::StreamExt as _;
+use rand_core::CryptoRng;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tally_ledger::{BlockEnv, BlockOutcome, Genesis, Ledger};
+use tally_types::{Hash32, SignedTx, Timestamp, VerifiedTx};
+
+/// The consensus signing scheme: BLS12-381 threshold signatures (one compact certificate
+/// per finalized block, verifiable with the network's group key).
+pub type Scheme = vrf::Scheme<crate::block::PublicKey, MinSig>;
+/// Merkle family of the authenticated store.
+pub type Family = mmr::Family;
+/// The authenticated state store: an ordered QMDB over the ledger's byte keys and values.
+pub type StateDb<E> =
+    CurrentOrderedVarDb<Family, E, Vec<u8>, Vec<u8>, Sha256, EightCap, 32, Sequential>;
+/// The database set glue manages for us.
+pub type Databases<E> = Shared<StateDb<E>>;
+type Unmerk<E> = <Databases<E> as DatabaseSet<E>>::Unmerkleized;
+type Merk<E> = <Databases<E> as DatabaseSet<E>>::Merkleized;
+
+fn hash32(d: &Digest) -> Hash32 {
+    Hash32(d.0)
+}
+
+/// What every clone of the application shares.
+pub struct Inner {
+    ledger: Ledger,
+    genesis: Genesis,
+    cache: StateCache,
+    /// Outcomes of executed, not yet finalized blocks.
+    outcomes: BTreeMap<Hash32, (u64, BlockOutcome)>,
+    /// The last finalized blocks' heights, roots and outcomes (newest last).
+    finalized: Vec<FinalizedBlock>,
+    threads: usize,
+}
+
+/// A finalized block as the node reports it.
+#[derive(Clone, Debug)]
+pub struct FinalizedBlock {
+    /// Height.
+    pub height: u64,
+    /// Digest.
+    pub digest: Hash32,
+    /// State root after it.
+    pub state_root: Hash32,
+    /// Block time.
+    pub time: Timestamp,
+    /// Receipts and events.
+    pub outcome: BlockOutcome,
+}
+
+/// Finalized blocks kept in memory for queries.
+const FINALIZED_HISTORY: usize = 1_024;
+
+/// Handle to the application state shared by the node's components.
+#[derive(Clone)]
+pub struct AppState(Arc<Mutex<Inner>>);
+
+impl AppState {
+    /// State for a chain starting from `genesis` (its block 0 is `genesis_block`).
+    pub fn new(
+        ledger: Ledger,
+        genesis: Genesis,
+        genesis_block: &LedgerBlock,
+        threads: usize,
+    ) -> Self {
+        let cache = StateCache::new(BTreeMap::new(), hash32(&genesis_block.digest()), 0);
+        Self(Arc::new(Mutex::new(Inner {
+            ledger,
+            genesis,
+            cache,
+            outcomes: BTreeMap::new(),
+            finalized: Vec::new(),
+            threads,
+        })))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A poisoned lock means a panic mid-execution: the invariant is gone, stop.
+        self.0.lock().expect("application state lock poisoned")
+    }
+
+    /// The latest finalized block, if any beyond genesis.
+    pub fn last_finalized(&self) -> Option<FinalizedBlock> {
+        self.lock().finalized.last().cloned()
+    }
+
+    /// Finalized blocks still in memory, oldest first.
+    pub fn finalized_blocks(&self) -> Vec<FinalizedBlock> {
+        self.lock().finalized.clone()
+    }
+
+    /// A copy of the finalized ledger state.
+    pub fn finalized_state(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
+        self.lock().cache.finalized().clone()
+    }
+}
+
+/// Mempool handle given to the proposer.
+#[derive(Clone)]
+pub struct MempoolHandle(pub Arc<Mutex<Mempool>>);
+
+/// The application glue drives.
+#[derive(Clone)]
+pub struct LedgerApp {
+    genesis_block: LedgerBlock,
+    state: AppState,
+    mempool: MempoolHandle,
+}
+
+impl LedgerApp {
+    /// An application over shared state, removing finalized transactions from `mempool`.
+    pub fn new(genesis_block: LedgerBlock, state: AppState, mempool: MempoolHandle) -> Self {
+        Self {
+            genesis_block,
+            state,
+            mempool,
+        }
+    }
+}
+
+/// Why a candidate block is refused.
+#[derive(Debug)]
+enum Invalid {
+    Time,
+    Height,
+    Decode,
+    Signature,
+    Parent,
+    Execution,
+}
+
+impl Inner {
+    /// Executes `txs` at `height`/`time` on top of `parent`; returns the writes.
+    fn execute(
+        &self,
+        parent: &Hash32,
+        height: u64,
+        time: Timestamp,
+        txs: &[VerifiedTx],
+    ) -> Result<(Writes, BlockOutcome), Invalid> {
+        let mut view = self.cache.view(parent).map_err(|_| Invalid::Parent)?;
+        if height == 1 {
+            // The ledger's genesis state is written with the first block (block 0 commits
+            // to the empty authenticated store).
+            self.ledger
+                .init_genesis(&mut view, &self.genesis)
+                .map_err(|_| Invalid::Execution)?;
+        }
+        let outcome = self
+            .ledger
+            .apply_block(&mut view, BlockEnv { height, time }, txs)
+            .map_err(|_| Invalid::Execution)?;
+        Ok((view.into_writes(), outcome))
+    }
+
+    fn verify<R: CryptoRng>(
+        &self,
+        raw: &[Vec<u8>],
+        rng: &mut R,
+    ) -> Result<Vec<VerifiedTx>, Invalid> {
+        let signed: Vec<SignedTx> = raw
+            .iter()
+            .map(|b| SignedTx::decode_bounded(b).map_err(|_| Invalid::Decode))
+            .collect::<Result<_, _>>()?;
+        tally_types::verify_batch(self.ledger.chain(), signed, self.threads, rng)
+            .into_iter()
+            .map(|r| r.map_err(|_| Invalid::Signature))
+            .collect()
+    }
+}
+
+async fn commit<E: Spawner + StorageContext>(mut batch: Unmerk<E>, writes: &Writes) -> Merk<E> {
+    for (k, v) in writes {
+        batch = batch.write(k.clone(), v.clone());
+    }
+    batch
+        .merkleize()
+        .await
+        .expect("merkleizing the state batch")
+}
+
+impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerApp {
+    type SigningScheme = Scheme;
+    type Context = ConsensusContext;
+    type Block = LedgerBlock;
+    type Databases = Databases<E>;
+    type Captured = ();
+    type Provider = MempoolHandle;
+    type Input = ();
+
+    fn sync_targets(block: &LedgerBlock) -> Target<Family, Digest> {
+        Target::new(block.ops_root, block.range.clone())
+    }
+
+    async fn genesis(&mut self) -> LedgerBlock {
+        self.genesis_block.clone()
+    }
+
+    async fn propose(
+        &mut self,
+        (runtime, consensus): (E, ConsensusContext),
+        mut ancestry: impl Ancestry<LedgerBlock>,
+        batches: Unmerk<E>,
+        input: Input<(), MempoolHandle>,
+    ) -> Option<Proposed<Self, E>> {
+        let parent = ancestry.next().await?;
+        let parent = parent.inner();
+        let now_ms = runtime
+            .current()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let time = Timestamp(now_ms.clamp(parent.time.0, parent.time.0 + MAX_BLOCK_TIME_STEP_MS));
+        let height = parent.height().get() + 1;
+        let txs: Vec<VerifiedTx> = {
+            let mempool = input.provider.0.lock().expect("mempool lock poisoned");
+            mempool.select(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES)
+        };
+        let (writes, outcome) = {
+            let shared = self.state.lock();
+            shared
+                .execute(&hash32(&parent.digest()), height, time, &txs)
+                .ok()?
+        };
+        let merkleized = commit::<E>(batches, &writes).await;
+        let block = LedgerBlock {
+            context: consensus,
+            parent: parent.digest(),
+            height: parent.height().next(),
+            time,
+            txs: txs.iter().map(|t| t.signed().to_bytes()).collect(),
+            state_root: merkleized.root(),
+            ops_root: merkleized.ops_root(),
+            range: non_empty_range!(merkleized.sync_boundary(), merkleized.bounds().tip.size),
+        };
+        let digest = hash32(&block.digest());
+        let mut shared = self.state.lock();
+        shared
+            .cache
+            .insert(digest, hash32(&parent.digest()), writes)
+            .ok()?;
+        shared.outcomes.insert(digest, (height, outcome));
+        Some(Proposed { block, merkleized })
+    }
+
+    async fn process(
+        &mut self,
+        (mut runtime, _): (E, ConsensusContext),
+        mut ancestry: impl Ancestry<LedgerBlock>,
+        batches: Unmerk<E>,
+        _finality: Finality,
+    ) -> Option<Merk<E>> {
+        let block = ancestry.next().await?;
+        let parent = ancestry.next().await?;
+        let (block, parent) = (block.inner().clone(), parent.inner().clone());
+        let checked = {
+            let shared = self.state.lock();
+            (|| {
+                if block.height.get() != parent.height.get() + 1 || block.parent != parent.digest()
+                {
+                    return Err(Invalid::Height);
+                }
+                if block.time < parent.time || block.time.0 > parent.time.0 + MAX_BLOCK_TIME_STEP_MS
+                {
+                    return Err(Invalid::Time);
+                }
+                // Every signature again: a proposer may be Byzantine.
+                let txs = shared.verify(&block.txs, &mut runtime)?;
+                shared.execute(&hash32(&block.parent), block.height.get(), block.time, &txs)
+            })()
+        };
+        let (writes, outcome) = match checked {
+            Ok(done) => done,
+            Err(_why) => return None,
+        };
+        let merkleized = commit::<E>(batches, &writes).await;
+        if merkleized.root() != block.state_root {
+            return None;
+        }
+        let digest = hash32(&block.digest());
+        let mut shared = self.state.lock();
+        shared
+            .cache
+            .insert(digest, hash32(&block.parent), writes)
+            .ok()?;
+        shared
+            .outcomes
+            .insert(digest, (block.height.get(), outcome));
+        Some(merkleized)
+    }
+
+    async fn capture(
+        &mut self,
+        _context: (E, ConsensusContext),
+        _block: &LedgerBlock,
+        _batches: &Merk<E>,
+        _readers: <Databases<E> as DatabaseSet<E>>::Readers,
+    ) {
+    }
+
+    async fn finalized(
+        &mut self,
+        _context: (E, ConsensusContext),
+        block: &LedgerBlock,
+        _captured: (),
+        _readers: <Databases<E> as DatabaseSet<E>>::Readers,
+    ) {
+        let digest = hash32(&block.digest());
+        let mut shared = self.state.lock();
+        if shared.cache.tip().0 == digest {
+            return; // already applied (finalized may repeat after a crash)
+        }
+        shared
+            .cache
+            .finalize(&digest)
+            .expect("a finalized block was executed first");
+        let (height, outcome) = shared
+            .outcomes
+            .remove(&digest)
+            .expect("outcome of an executed block");
+        shared.outcomes.retain(|_, (h, _)| *h > height);
+        shared.finalized.push(FinalizedBlock {
+            height,
+            digest,
+            state_root: hash32(&block.state_root),
+            time: block.time,
+            outcome,
+        });
+        if shared.finalized.len() > FINALIZED_HISTORY {
+            shared.finalized.remove(0);
+        }
+        let included: Vec<Hash32> = shared.finalized.last().map_or_else(Vec::new, |b| {
+            b.outcome.receipts.iter().map(|r| r.tx_id).collect()
+        });
+        drop(shared);
+        self.mempool
+            .0
+            .lock()
+            .expect("mempool lock poisoned")
+            .remove(&included);
+    }
+}

@@ -1,0 +1,174 @@
+//! The block consensus orders: its context, parent, height, time, the signed transactions
+//! in order, and the commitments to the state after executing them.
+
+use bytes::BufMut;
+use commonware_codec::{
+    Buf, EncodeSize, Error, FixedSize, MaxEncodeSize, RangeCfg, Read, ReadExt as _, Write,
+};
+use commonware_consensus::simplex::types::Context;
+use commonware_consensus::types::{Epoch, Height, Round, View};
+use commonware_consensus::{Block, BoundedBlock, CertifiableBlock, Heightable};
+use commonware_cryptography::{
+    Digest as _, Digestible, Hasher as _, Sha256, Signer as _, ed25519, sha256,
+};
+use commonware_storage::mmr::Location;
+use commonware_utils::range::NonEmptyRange;
+use tally_types::Timestamp;
+use tally_types::limits::MAX_TX_BYTES;
+
+/// Validator identity key.
+pub type PublicKey = ed25519::PublicKey;
+/// Block digest.
+pub type Digest = sha256::Digest;
+/// What simplex records about the round a block was proposed in.
+pub type ConsensusContext = Context<Digest, PublicKey>;
+
+/// Transactions one block may carry.
+pub const MAX_BLOCK_TXS: usize = 10_000;
+/// Encoded bytes of all transactions of one block.
+pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
+/// How far one block's time may run ahead of its parent's. Block time comes from the
+/// proposer's clock and is checked only against the parent (never against the local
+/// clock, which would make validity depend on who checks, and when).
+pub const MAX_BLOCK_TIME_STEP_MS: u64 = 10 * 60 * 1000;
+
+/// A block of the ledger chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerBlock {
+    /// Consensus round, leader and parent view; committed by the digest.
+    pub context: ConsensusContext,
+    /// Digest of the parent block.
+    pub parent: Digest,
+    /// Height (genesis is 0).
+    pub height: Height,
+    /// Block time: not before the parent's, at most `MAX_BLOCK_TIME_STEP_MS` after.
+    pub time: Timestamp,
+    /// Signed transactions, canonical encodings, in execution order.
+    pub txs: Vec<Vec<u8>>,
+    /// Root of the state after this block (QMDB canonical root; proofs verify against it).
+    pub state_root: Digest,
+    /// Root of the state's operation log (QMDB sync target).
+    pub ops_root: Digest,
+    /// Operation range of the sync target.
+    pub range: NonEmptyRange<Location>,
+}
+
+impl Write for LedgerBlock {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.context.write(buf);
+        self.parent.write(buf);
+        self.height.write(buf);
+        self.time.write(buf);
+        self.txs.write(buf);
+        self.state_root.write(buf);
+        self.ops_root.write(buf);
+        self.range.write(buf);
+    }
+}
+
+impl EncodeSize for LedgerBlock {
+    fn encode_size(&self) -> usize {
+        self.context.encode_size()
+            + self.parent.encode_size()
+            + self.height.encode_size()
+            + self.time.encode_size()
+            + self.txs.encode_size()
+            + self.state_root.encode_size()
+            + self.ops_root.encode_size()
+            + self.range.encode_size()
+    }
+}
+
+impl Read for LedgerBlock {
+    type Cfg = ();
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        let context = ConsensusContext::read(buf)?;
+        let parent = Digest::read(buf)?;
+        let height = Height::read(buf)?;
+        let time = Timestamp::read(buf)?;
+        let txs_cfg = (
+            RangeCfg::from(0..=MAX_BLOCK_TXS),
+            (RangeCfg::from(0..=MAX_TX_BYTES), ()),
+        );
+        let txs = Vec::<Vec<u8>>::read_cfg(buf, &txs_cfg)?;
+        if txs.iter().map(Vec::len).sum::<usize>() > MAX_BLOCK_TX_BYTES {
+            return Err(Error::Invalid(
+                "LedgerBlock",
+                "transactions exceed MAX_BLOCK_TX_BYTES",
+            ));
+        }
+        Ok(Self {
+            context,
+            parent,
+            height,
+            time,
+            txs,
+            state_root: Digest::read(buf)?,
+            ops_root: Digest::read(buf)?,
+            range: NonEmptyRange::<Location>::read(buf)?,
+        })
+    }
+}
+
+impl Digestible for LedgerBlock {
+    type Digest = Digest;
+    fn digest(&self) -> Digest {
+        // The whole encoding, so the digest commits to the consensus context too.
+        let mut buf = Vec::with_capacity(self.encode_size());
+        self.write(&mut buf);
+        Sha256::hash(&[&buf])
+    }
+}
+
+impl Heightable for LedgerBlock {
+    fn height(&self) -> Height {
+        self.height
+    }
+}
+
+impl Block for LedgerBlock {
+    fn parent(&self) -> Digest {
+        self.parent
+    }
+}
+
+impl CertifiableBlock for LedgerBlock {
+    type Context = ConsensusContext;
+    fn context(&self) -> ConsensusContext {
+        self.context.clone()
+    }
+}
+
+impl BoundedBlock for LedgerBlock {
+    fn max_encode_size(_: &()) -> usize {
+        ConsensusContext::MAX_ENCODE_SIZE
+            + 3 * Digest::SIZE
+            + Height::MAX_ENCODE_SIZE
+            + Timestamp::SIZE
+            + 5 // tx count varint
+            + MAX_BLOCK_TXS * 5 // per-tx length varints
+            + MAX_BLOCK_TX_BYTES
+            + NonEmptyRange::<Location>::MAX_ENCODE_SIZE
+    }
+}
+
+impl LedgerBlock {
+    /// The genesis block: height 0 at the genesis time, committing to the empty
+    /// authenticated store (the ledger's genesis state is written with block 1).
+    pub fn genesis(time: Timestamp, ops_root: Digest, range: NonEmptyRange<Location>) -> Self {
+        Self {
+            context: Context {
+                round: Round::new(Epoch::zero(), View::zero()),
+                leader: ed25519::PrivateKey::from_seed(0).public_key(),
+                parent: (View::zero(), Digest::EMPTY),
+            },
+            parent: Digest::EMPTY,
+            height: Height::zero(),
+            time,
+            txs: Vec::new(),
+            state_root: Digest::EMPTY,
+            ops_root,
+            range,
+        }
+    }
+}
