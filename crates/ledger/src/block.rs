@@ -2,7 +2,7 @@
 
 use crate::events::{BlockOutcome, Event, Receipt};
 use crate::exec::Ctx;
-use crate::schema::{self, Meta, keys};
+use crate::schema::{self, KeyBytes, Meta, keys};
 use crate::store::{Store, apply_writes};
 use tally_types::limits::MAX_TX_TTL_MS;
 use tally_types::{ChainId, Operation, ResultCode, Timestamp, VerifiedTx};
@@ -221,8 +221,32 @@ impl Ledger {
         if tx.nonce > expected || tx.nonce == u64::MAX {
             return Err(ResultCode::NonceGap);
         }
+        // A key this transaction registers may sign it (proof of possession) before it
+        // is known; any other unknown signer is refused.
+        let introduced: std::collections::BTreeSet<KeyBytes> = tx
+            .operations
+            .iter()
+            .flat_map(|op| match op {
+                Operation::RegisterParticipant(p) => {
+                    p.keys.iter().map(|k| KeyBytes::from(&k.key)).collect()
+                }
+                Operation::AddKey(p) => vec![KeyBytes::from(&p.key.key)],
+                Operation::RotateKey(p) => vec![KeyBytes::from(&p.new)],
+                _ => Vec::new(),
+            })
+            .collect();
+        let sender_rec = ctx.participant(&sender).expect("key owner is registered");
+        if sender_rec.suspended {
+            return Err(ResultCode::ParticipantSuspended);
+        }
         for key in vtx.signers() {
-            let owner = ctx.key_owner(key).ok_or(ResultCode::UnknownSigner)?;
+            ctx.signers.insert(KeyBytes::from(key));
+            let Some(owner) = ctx.key_owner(key) else {
+                if introduced.contains(&KeyBytes::from(key)) {
+                    continue;
+                }
+                return Err(ResultCode::UnknownSigner);
+            };
             let rec = ctx.participant(&owner).expect("key owner is registered");
             let weight = rec
                 .keys

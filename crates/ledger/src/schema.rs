@@ -352,12 +352,16 @@ pub struct InstructionRecord {
     pub expires_at: Timestamp,
     /// Participants whose halves are in, ascending; their debit legs are held.
     pub submitted: BoundedVec<Lei, MAX_LEGS>,
+    /// Settled: the record stays until its expiry as a tombstone, so resubmitting the
+    /// same instruction cannot settle the trade twice.
+    pub matched: bool,
 }
 codec_struct!(InstructionRecord {
     trade_ref,
     legs,
     expires_at,
-    submitted
+    submitted,
+    matched
 });
 
 /// A hold (escrow).

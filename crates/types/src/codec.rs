@@ -106,7 +106,7 @@ impl<const MAX: usize> Text<MAX> {
     }
 
     fn valid(s: &str) -> bool {
-        s.len() <= MAX && !s.chars().any(char::is_control)
+        s.len() <= MAX && !s.chars().any(|c| c.is_control() || is_invisible(c))
     }
 
     /// The text.
@@ -149,6 +149,14 @@ impl<const MAX: usize> Read for Text<MAX> {
         }
         Ok(Self(s))
     }
+}
+
+/// Zero-width, bidirectional-override and other invisible format characters, which would
+/// let a name display as something it is not.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
 /// Reads exactly `N` bytes.

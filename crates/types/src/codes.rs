@@ -89,6 +89,8 @@ result_codes! {
     InvalidDeadline = 308,
     /// The roles requested are not allowed (e.g. the operator role after genesis).
     InvalidRoles = 309,
+    /// A key being registered did not co-sign the transaction (proof of possession).
+    KeyNotApproved = 310,
 
     /// No participant has this LEI.
     ParticipantNotFound = 400,

@@ -142,7 +142,9 @@ fn validate_lei(raw: &[u8; 20]) -> Result<(), IdError> {
             (rem * 10 + v) % 97
         };
     }
-    if rem != 1 {
+    // Check digits 00, 01 and 99 alias 97, 98 and 02: ISO 7064 issues only 02..=98.
+    let check = u32::from(raw[18] - b'0') * 10 + u32::from(raw[19] - b'0');
+    if rem != 1 || !(2..=98).contains(&check) {
         return Err(IdError::CheckDigit { kind: KIND });
     }
     Ok(())

@@ -19,8 +19,12 @@ pub struct Timestamp(pub u64);
 impl Timestamp {
     /// The calendar date (UTC) this instant falls on.
     pub fn date(self) -> Date {
-        // u64::MAX / MS_PER_DAY fits in u32.
-        Date(u32::try_from(self.0 / MS_PER_DAY).unwrap_or(u32::MAX))
+        // Instants past the last representable date map to it.
+        Date(
+            u32::try_from(self.0 / MS_PER_DAY)
+                .unwrap_or(u32::MAX)
+                .min(Date::MAX.0),
+        )
     }
 
     /// `self + ms`, saturating.
@@ -50,6 +54,9 @@ impl fmt::Display for Timestamp {
 pub struct Date(pub u32);
 
 impl Date {
+    /// The last date the ledger represents: 9999-12-31.
+    pub const MAX: Date = Date(2_932_896);
+
     /// The date for a (year, month, day), if it exists and is on or after 1970-01-01.
     pub fn from_ymd(year: u32, month: u32, day: u32) -> Option<Self> {
         if !(1970..=9999).contains(&year) || !(1..=12).contains(&month) {
@@ -71,7 +78,8 @@ impl Date {
 
     /// The (year, month, day) of this date.
     pub fn ymd(self) -> (u32, u32, u32) {
-        let z = self.0 + 719_468;
+        // Dates are at most Date::MAX (decoding refuses later ones), so this cannot overflow.
+        let z = self.0.min(Date::MAX.0) + 719_468;
         let era = z / 146_097;
         let doe = z - era * 146_097;
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -152,11 +160,39 @@ macro_rules! wrap_codec {
     };
 }
 wrap_codec!(Timestamp, u64);
-wrap_codec!(Date, u32);
+
+impl Write for Date {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.0.write(buf);
+    }
+}
+impl FixedSize for Date {
+    const SIZE: usize = u32::SIZE;
+}
+impl Read for Date {
+    type Cfg = ();
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        let d = u32::read_cfg(buf, &())?;
+        if d > Date::MAX.0 {
+            return Err(Error::Invalid("Date", "after 9999-12-31"));
+        }
+        Ok(Self(d))
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_bounded() {
+        assert_eq!(Date::MAX.to_string(), "9999-12-31");
+        assert_eq!(Timestamp(u64::MAX).date(), Date::MAX);
+        let _ = Timestamp(u64::MAX).to_string();
+        use commonware_codec::{DecodeExt as _, Encode as _};
+        let late = (Date::MAX.0 + 1).encode();
+        assert!(Date::decode(late).is_err());
+    }
 
     #[test]
     fn known_dates() {

@@ -54,7 +54,11 @@ impl EncodeSize for ChainId {
 impl Read for ChainId {
     type Cfg = ();
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
-        Ok(Self(Text::read(buf)?))
+        let text = Text::read(buf)?;
+        if text.as_str().is_empty() {
+            return Err(Error::Invalid("ChainId", "empty"));
+        }
+        Ok(Self(text))
     }
 }
 
@@ -189,6 +193,18 @@ impl SignedTx {
     pub fn to_bytes(&self) -> Vec<u8> {
         self.encode().to_vec()
     }
+}
+
+/// Whether `key` is fit to register: a canonical encoding of a point that is not of small
+/// order. ZIP-215 verification accepts signatures under small-order keys that anyone can
+/// forge, so such keys must never identify a participant.
+pub fn is_strong_key(key: &PublicKey) -> bool {
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(key.as_ref());
+    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(bytes);
+    compressed
+        .decompress()
+        .is_some_and(|p| !p.is_small_order() && p.compress().to_bytes() == bytes)
 }
 
 /// Why a transaction failed verification.
@@ -387,6 +403,19 @@ mod tests {
         };
         let signed = tx.sign(&chain(), &[&key]);
         (key, signed)
+    }
+
+    #[test]
+    fn small_order_keys_are_weak() {
+        assert!(is_strong_key(&PrivateKey::from_seed(1).public_key()));
+        let mut identity = [0u8; 32];
+        identity[0] = 1; // the neutral element, order 1
+        let weak = <PublicKey as commonware_codec::DecodeExt<()>>::decode(
+            commonware_codec::Copying(&identity),
+        );
+        if let Ok(weak) = weak {
+            assert!(!is_strong_key(&weak));
+        }
     }
 
     #[test]

@@ -11,7 +11,9 @@ fn render() -> String {
          Numbers and names are stable: a code is never renumbered or reused.\n\n\
          ## Order of precedence\n\n\
          When several checks would fail, the receipt carries the first, in this order:\n\n\
-         1. transaction checks (1xx): expiry, sender, nonce, signers;\n\
+         1. transaction checks: expiry, sender, nonce (1xx), the sender's participant not\n   \
+            suspended (`ParticipantSuspended`), then signers (`UnknownSigner`; a key the\n   \
+            transaction itself registers may sign);\n\
          2. then each operation in order (the receipt names the failing operation's index),\n   \
             and within an operation:\n   \
             1. authorization (2xx) — for operations whose acting party is an account's owner,\n      \
@@ -23,6 +25,12 @@ fn render() -> String {
             4. compliance (6xx), debited side first, then credited side, each in the order\n      \
                listed below;\n   \
             5. balances, holds and instructions (5xx).\n\n\
+         Where an operation departs from this order it is listed here, and tests pin it:\n\
+         `Settle` validates its legs (3xx) before it authorizes their payers, whose identity\n\
+         comes from the legs; an `Overflow` of the credited balance is found before credit\n\
+         compliance; `Burn` refuses an account the issuer does not own\n\
+         (`AccountOwnerMismatch`) before debit compliance; `PlaceHold` checks the\n\
+         beneficiary's credit compliance before the payer's debit compliance.\n\n\
          This file is generated from `crates/types/src/codes.rs` by\n\
          `TALLY_BLESS=1 cargo test -p tally-types --test result_codes_doc`.\n\n\
          | code | name | meaning |\n|---:|---|---|\n",
@@ -44,7 +52,11 @@ fn render() -> String {
          `JurisdictionNotAllowed`, `InvestorClassNotAllowed`, `MaxBalanceExceeded`,\n\
          `MaxHoldersExceeded`.\n\n\
          Forced transfers and key-loss recovery skip the debited side's rules (they act by\n\
-         order of the regulator or operator) but not the credited side's.\n",
+         order of the regulator or operator) but not the credited side's. Units already\n\
+         held (a hold being released, a matched instruction) passed the debited side's rules\n\
+         when they were locked; at settlement only `AccountFrozen` and `HolderSuspended`\n\
+         apply to them, so a later pause or lock-up cannot strand a hash-locked swap.\n\
+         `MaxHoldersExceeded` applies only to a credit that adds a holder.\n",
     );
     out
 }

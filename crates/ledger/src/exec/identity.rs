@@ -44,6 +44,14 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     fn claim_key(&mut self, lei: &Lei, key: &PublicKey) -> Check {
+        if !tally_types::tx::is_strong_key(key) {
+            return fail(ResultCode::InvalidKeys);
+        }
+        // Proof of possession: whoever registers a key must hold it, so nobody can claim
+        // someone else's key first, or register a key they cannot sign with.
+        if !self.genesis && !self.signers.contains(&KeyBytes::from(key)) {
+            return fail(ResultCode::KeyNotApproved);
+        }
         if self.key_owner(key).is_some() {
             return fail(ResultCode::KeyInUse);
         }
@@ -57,8 +65,22 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         self.events.push(Event::KeyRemoved(*lei, key.clone()));
     }
 
+    /// A participant changes its own keys at its admin threshold; anyone else's keys change
+    /// only under dual control: an operator at its admin threshold and a regulator.
+    fn authorize_keys_change(&self, lei: &Lei) -> Check {
+        let own = self.authorize(lei, Level::Admin);
+        if own.is_ok() {
+            return own;
+        }
+        match self.authorize_role(OPERATOR, Level::Admin) {
+            Ok(()) => self.authorize_role(&[Role::Regulator], Level::Act),
+            Err(ResultCode::Unauthorized) => own,
+            Err(code) => Err(code),
+        }
+    }
+
     pub(crate) fn register_participant(&mut self, op: &RegisterParticipant) -> Check {
-        self.authorize_role(OPERATOR)?;
+        self.authorize_role(OPERATOR, Level::Admin)?;
         if op.profile.roles.is_empty() {
             return fail(ResultCode::InvalidRoles);
         }
@@ -93,17 +115,27 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn update_participant(&mut self, op: &UpdateParticipant) -> Check {
-        self.authorize_role(OPERATOR)?;
+        self.authorize_role(OPERATOR, Level::Admin)?;
         if op.profile.roles.is_empty() {
             return fail(ResultCode::InvalidRoles);
         }
         let mut rec = self.participant(&op.lei)?;
-        // The operator role is granted at genesis only: an update may keep it, not add it.
-        if !self.genesis
-            && op.profile.roles.has(Role::Operator)
-            && !rec.profile.roles.has(Role::Operator)
-        {
+        // The operator role is granted at genesis only and never taken away (the network
+        // must keep an operator): an update keeps it exactly as it was.
+        let (was_op, is_op) = (
+            rec.profile.roles.has(Role::Operator),
+            op.profile.roles.has(Role::Operator),
+        );
+        if !self.genesis && was_op != is_op {
             return fail(ResultCode::InvalidRoles);
+        }
+        // Supervisory read and act powers are granted under dual control: a regulator
+        // must approve too.
+        let grants_supervision = [Role::Regulator, Role::Auditor]
+            .iter()
+            .any(|r| op.profile.roles.has(*r) && !rec.profile.roles.has(*r));
+        if grants_supervision && !self.genesis {
+            self.authorize_role(&[Role::Regulator], Level::Act)?;
         }
         rec.profile = op.profile.clone();
         self.put_participant(&op.lei, &rec);
@@ -112,7 +144,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn suspend_participant(&mut self, op: &SuspendParticipant) -> Check {
-        self.authorize_role(SUPERVISORS)?;
+        self.authorize_role(SUPERVISORS, Level::Act)?;
         let mut rec = self.participant(&op.lei)?;
         // Suspending an operator could leave the network without one; that takes a
         // change of roles by another operator first.
@@ -127,7 +159,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn reinstate_participant(&mut self, op: &ReinstateParticipant) -> Check {
-        self.authorize_role(SUPERVISORS)?;
+        self.authorize_role(SUPERVISORS, Level::Act)?;
         let mut rec = self.participant(&op.lei)?;
         rec.suspended = false;
         self.put_participant(&op.lei, &rec);
@@ -136,7 +168,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn add_key(&mut self, op: &AddKey) -> Check {
-        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        self.authorize_keys_change(&op.lei)?;
         if op.key.weight == 0 {
             return fail(ResultCode::InvalidKeys);
         }
@@ -151,7 +183,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn rotate_key(&mut self, op: &RotateKey) -> Check {
-        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        self.authorize_keys_change(&op.lei)?;
         let mut rec = self.participant(&op.lei)?;
         let mut keys = rec.keys.to_vec();
         let Some(slot) = keys.iter_mut().find(|k| k.key == op.old) else {
@@ -164,7 +196,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn remove_key(&mut self, op: &RemoveKey) -> Check {
-        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        self.authorize_keys_change(&op.lei)?;
         let mut rec = self.participant(&op.lei)?;
         let mut keys = rec.keys.to_vec();
         let before = keys.len();
@@ -178,7 +210,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn set_thresholds(&mut self, op: &SetThresholds) -> Check {
-        self.authorize_self_or_role(&op.lei, Level::Admin, OPERATOR)?;
+        self.authorize_keys_change(&op.lei)?;
         let mut rec = self.participant(&op.lei)?;
         let weights: Vec<u16> = rec.keys.iter().map(|k| k.weight).collect();
         check_thresholds(&weights, op.threshold, op.admin_threshold)?;
@@ -212,7 +244,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn freeze_account(&mut self, op: &FreezeAccount) -> Check {
-        self.authorize_role(SUPERVISORS)?;
+        self.authorize_role(SUPERVISORS, Level::Act)?;
         let mut rec = self.account(op.account)?;
         rec.frozen = true;
         self.put_account(op.account, &rec);
@@ -222,7 +254,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn unfreeze_account(&mut self, op: &UnfreezeAccount) -> Check {
-        self.authorize_role(SUPERVISORS)?;
+        self.authorize_role(SUPERVISORS, Level::Act)?;
         let mut rec = self.account(op.account)?;
         rec.frozen = false;
         self.put_account(op.account, &rec);

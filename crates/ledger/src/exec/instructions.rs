@@ -58,9 +58,10 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
                 legs: op.legs.clone(),
                 expires_at: op.expires_at,
                 submitted: BoundedVec::empty(),
+                matched: false,
             },
         };
-        if rec.submitted.contains(&me) {
+        if rec.matched || rec.submitted.contains(&me) {
             return fail(ResultCode::DuplicateInstruction);
         }
         for leg in Self::legs_of(&op.legs, &leg_payers, &me) {
@@ -71,13 +72,16 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         submitted.sort();
         self.events.push(Event::InstructionSubmitted(id, me));
         if submitted == all_payers {
-            // Every side is in: settle every leg from its held units.
+            // Every side is in: settle every leg from its held units. The record stays,
+            // marked matched, until its expiry, so the same trade cannot settle twice.
             for leg in op.legs.iter() {
                 self.move_units(leg, Debit::Held, MoveKind::Instruction)?;
             }
-            self.st.delete(&keys::instruction(&id));
+            rec.submitted = BoundedVec::new(submitted).ok_or(ResultCode::InvalidLegs)?;
+            rec.matched = true;
+            self.st.put(keys::instruction(&id), schema::encode(&rec));
             self.st
-                .delete(&keys::instruction_expiry(rec.expires_at, &id));
+                .put(keys::instruction_expiry(rec.expires_at, &id), Vec::new());
             self.events.push(Event::InstructionMatched(id));
             return Ok(());
         }
@@ -96,7 +100,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let Some(mut rec) = self.pending(&op.instruction) else {
             return fail(ResultCode::InstructionNotFound);
         };
-        if !rec.submitted.contains(&me) {
+        if rec.matched || !rec.submitted.contains(&me) {
             return fail(ResultCode::InstructionNotFound);
         }
         let leg_payers = self.leg_payers(&rec.legs)?;
@@ -135,6 +139,11 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             let rec = self
                 .pending(&id)
                 .expect("expiry index points at a pending instruction");
+            self.st.delete(&keys::instruction(&id));
+            self.st.delete(&k);
+            if rec.matched {
+                continue; // a settled trade's tombstone: nothing is held
+            }
             // Accounts never disappear, so the payers of stored legs always resolve.
             let leg_payers = self
                 .leg_payers(&rec.legs)
@@ -147,8 +156,6 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             {
                 self.unhold_units(leg.0);
             }
-            self.st.delete(&keys::instruction(&id));
-            self.st.delete(&k);
             self.events.push(Event::InstructionExpired(id));
         }
     }

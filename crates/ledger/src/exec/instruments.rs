@@ -68,7 +68,13 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             self.st
                 .put(keys::isin(isin), schema::encode(&op.instrument));
         }
-        if let Some(cusip) = &op.ids.cusip {
+        // A US or Canadian ISIN embeds a CUSIP: index it too, so no other instrument can
+        // claim the same security under its CUSIP.
+        let cusip = op
+            .ids
+            .cusip
+            .or_else(|| op.ids.isin.and_then(|i| i.embedded_cusip()));
+        if let Some(cusip) = &cusip {
             if self.st.get(&keys::cusip(cusip)).is_some() {
                 return fail(ResultCode::IdentifierInUse);
             }

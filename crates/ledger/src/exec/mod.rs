@@ -54,6 +54,8 @@ pub(crate) struct Ctx<'a, S: Store + ?Sized> {
     pub sender: Option<Lei>,
     /// Approved weight per participant, from the verified signers.
     pub approvals: BTreeMap<Lei, u32>,
+    /// Every key that signed the transaction (registered or being registered).
+    pub signers: std::collections::BTreeSet<crate::schema::KeyBytes>,
     /// Genesis bypasses authorization (there are no keys yet to approve with).
     pub genesis: bool,
     pub events: Vec<Event>,
@@ -66,6 +68,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             time,
             sender: None,
             approvals: BTreeMap::new(),
+            signers: std::collections::BTreeSet::new(),
             genesis: false,
             events: Vec::new(),
         }
@@ -146,8 +149,9 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         Ok(())
     }
 
-    /// Some participant holding one of `roles` approved the transaction at its threshold.
-    pub fn authorize_role(&self, roles: &[Role]) -> Check {
+    /// Some participant holding one of `roles` approved the transaction at its threshold
+    /// for `level`.
+    pub fn authorize_role(&self, roles: &[Role], level: Level) -> Check {
         if self.genesis {
             return Ok(());
         }
@@ -157,7 +161,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             if !roles.iter().any(|r| p.profile.roles.has(*r)) {
                 continue;
             }
-            match self.authorize(lei, Level::Act) {
+            match self.authorize(lei, level) {
                 Ok(()) => return Ok(()),
                 Err(code) => best = code,
             }
@@ -165,13 +169,13 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         fail(best)
     }
 
-    /// `lei` itself at `level`, or a holder of one of `roles`.
+    /// `lei` itself at `level`, or a holder of one of `roles` at the same level.
     pub fn authorize_self_or_role(&self, lei: &Lei, level: Level, roles: &[Role]) -> Check {
         let own = self.authorize(lei, level);
         if own.is_ok() {
             return own;
         }
-        match self.authorize_role(roles) {
+        match self.authorize_role(roles, level) {
             Ok(()) => Ok(()),
             Err(ResultCode::Unauthorized) => own,
             Err(code) => Err(code),
@@ -202,6 +206,17 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             if owner.profile.kyc.expires_on <= self.time.date() {
                 return fail(ResultCode::KycExpired);
             }
+        }
+        Ok(())
+    }
+
+    /// Blocks a supervisor imposes on a holder: a frozen account, a suspended owner.
+    pub fn check_supervisory(acc: &AccountRecord, owner: &ParticipantRecord) -> Check {
+        if acc.frozen {
+            return fail(ResultCode::AccountFrozen);
+        }
+        if owner.suspended {
+            return fail(ResultCode::HolderSuspended);
         }
         Ok(())
     }
@@ -255,7 +270,11 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         {
             return fail(ResultCode::MaxBalanceExceeded);
         }
-        if policy.max_holders.is_some_and(|max| holders_after > max) {
+        // Only a credit that adds a holder can breach the cap: after a policy lowers it,
+        // existing holders may still receive.
+        if holders_after > inst.holder_count
+            && policy.max_holders.is_some_and(|max| holders_after > max)
+        {
             return fail(ResultCode::MaxHoldersExceeded);
         }
         Ok(())
@@ -291,8 +310,14 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         let mut from_h = self.holding(leg.from, leg.instrument);
         let mut to_h = self.holding(leg.to, leg.instrument);
 
-        if debit != Debit::Ordered {
-            self.check_debit(&from_acc, &from_owner, &inst)?;
+        match debit {
+            Debit::Available => self.check_debit(&from_acc, &from_owner, &inst)?,
+            // Held units passed the debit rules when they were locked. Only blocks a
+            // supervisor imposes since then (freeze, suspension) stop them: an issuer's
+            // later pause or lock-up must not strand a hash-locked swap whose preimage
+            // the release reveals.
+            Debit::Held => Self::check_supervisory(&from_acc, &from_owner)?,
+            Debit::Ordered => {}
         }
         let from_exits = from_h.balance == leg.amount;
         let to_enters = to_h.balance == 0;

@@ -1,6 +1,6 @@
 //! Supervisory actions: partial freezes, forced transfers, key-loss recovery.
 
-use super::{Check, Ctx, Debit, fail};
+use super::{Check, Ctx, Debit, Level, fail};
 use crate::events::{Event, MoveKind};
 use crate::schema::{self, Holding, keys};
 use crate::store::Store;
@@ -14,7 +14,7 @@ const REGULATOR: &[Role] = &[Role::Regulator];
 
 impl<S: Store + ?Sized> Ctx<'_, S> {
     pub(crate) fn freeze_holding(&mut self, op: &FreezeHolding) -> Check {
-        self.authorize_role(SUPERVISORS)?;
+        self.authorize_role(SUPERVISORS, Level::Act)?;
         let inst = self.instrument(op.instrument)?;
         self.account(op.account)?;
         Self::check_amount(&inst, op.amount)?;
@@ -34,7 +34,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn unfreeze_holding(&mut self, op: &UnfreezeHolding) -> Check {
-        self.authorize_role(SUPERVISORS)?;
+        self.authorize_role(SUPERVISORS, Level::Act)?;
         let inst = self.instrument(op.instrument)?;
         self.account(op.account)?;
         Self::check_amount(&inst, op.amount)?;
@@ -50,12 +50,12 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn forced_transfer(&mut self, op: &ForcedTransfer) -> Check {
-        self.authorize_role(REGULATOR)?;
+        self.authorize_role(REGULATOR, Level::Admin)?;
         self.move_units(&op.leg, Debit::Ordered, MoveKind::Forced(op.reason))
     }
 
     pub(crate) fn recover_account(&mut self, op: &RecoverAccount) -> Check {
-        self.authorize_role(SUPERVISORS)?;
+        self.authorize_role(SUPERVISORS, Level::Admin)?;
         if op.from == op.to {
             return fail(ResultCode::SameAccount);
         }
@@ -87,11 +87,15 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
                 amount: movable,
             };
             self.move_units(&leg, Debit::Ordered, MoveKind::Recovery(op.reason))?;
-            // A freeze follows the units it froze.
+            // A freeze follows the units it froze, and says so.
             if frozen > 0 {
                 let mut moved = self.holding(op.to, instrument);
                 moved.frozen += frozen;
                 self.put_holding(op.to, instrument, &moved);
+                self.events
+                    .push(Event::HoldingUnfrozen(op.from, instrument, frozen));
+                self.events
+                    .push(Event::HoldingFrozen(op.to, instrument, frozen, op.reason));
             }
         }
         from.frozen = true;
