@@ -6,5 +6,8 @@
 pub mod app;
 pub mod block;
 pub mod engine;
+pub mod genesis;
+pub mod http;
 pub mod mempool;
+pub mod run;
 pub mod state_cache;

@@ -1,0 +1,233 @@
+//! `tally localnet`: a local network of validator processes on loopback, in the
+//! foreground, stopped cleanly on Ctrl-C or SIGTERM.
+
+use crate::setup::{NewArgs, new_network, node_home};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tally_node::genesis::GenesisFile;
+use tally_node::run::GENESIS_FILE;
+
+/// Arguments of `tally localnet`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    /// Number of validators.
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// Directory of the network (created if missing).
+    #[arg(long, default_value = "./localnet")]
+    pub home: PathBuf,
+    /// Delete any existing network in the home first.
+    #[arg(long)]
+    pub fresh: bool,
+    /// First port (validator i: base+2i p2p, base+2i+1 API).
+    #[arg(long, default_value_t = 26_600)]
+    pub base_port: u16,
+    /// Seconds to wait for the first finalized block.
+    #[arg(long, default_value_t = 120)]
+    pub startup_timeout_s: u64,
+}
+
+/// File `tally localnet` writes with every node's endpoints.
+pub const LOCALNET_FILE: &str = "localnet.json";
+
+struct Node {
+    name: String,
+    api: String,
+    home: PathBuf,
+    child: Child,
+}
+
+fn finalized_height(api: &str) -> Option<u64> {
+    let body = ureq::get(&format!("{api}/status"))
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    serde_json::from_str::<serde_json::Value>(&body)
+        .ok()?
+        .get("finalized_height")?
+        .as_u64()
+}
+
+fn stop_all(nodes: &mut [Node]) {
+    for n in nodes.iter() {
+        if let Ok(pid) = i32::try_from(n.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for n in nodes.iter_mut() {
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = n.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Ok(None) = n.child.try_wait() {
+            let _ = n.child.kill();
+            let _ = n.child.wait();
+        }
+    }
+}
+
+fn spawn(genesis: &GenesisFile, args: &Args) -> Result<Vec<Node>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find the tally binary: {e}"))?;
+    let mut nodes = Vec::new();
+    for (i, v) in genesis.validators.iter().enumerate() {
+        let home = node_home(&args.home, i);
+        let log = std::fs::File::create(home.join("node.log"))
+            .map_err(|e| format!("{}: {e}", home.display()))?;
+        let err = log.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new(&exe)
+            .args(["node", "start", "--home"])
+            .arg(&home)
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .spawn();
+        match child {
+            Ok(child) => nodes.push(Node {
+                name: v.name.clone(),
+                api: format!("http://{}", v.api_address),
+                home,
+                child,
+            }),
+            Err(e) => {
+                stop_all(&mut nodes);
+                return Err(format!("cannot start {}: {e}", v.name));
+            }
+        }
+    }
+    Ok(nodes)
+}
+
+/// Runs the local network until interrupted.
+pub fn run(args: &Args) -> Result<(), String> {
+    if args.fresh && args.home.exists() {
+        std::fs::remove_dir_all(&args.home).map_err(|e| format!("{}: {e}", args.home.display()))?;
+    }
+    let genesis_path = args.home.join(GENESIS_FILE);
+    let genesis = if genesis_path.exists() {
+        let json = std::fs::read_to_string(&genesis_path).map_err(|e| e.to_string())?;
+        let g = GenesisFile::from_json(&json).map_err(|e| e.to_string())?;
+        if g.validators.len() != args.validators {
+            return Err(format!(
+                "{} holds a network of {} validators; use --fresh to replace it",
+                args.home.display(),
+                g.validators.len()
+            ));
+        }
+        g
+    } else {
+        let new = NewArgs {
+            home: args.home.clone(),
+            validators: args.validators,
+            chain_id: tally_ledger::demo::CHAIN.to_string(),
+            base_port: args.base_port,
+        };
+        new_network(&new)?
+    };
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| format!("signal handler: {e}"))?;
+
+    let mut nodes = spawn(&genesis, args)?;
+    eprintln!(
+        "starting {} validators in {} …",
+        nodes.len(),
+        args.home.display()
+    );
+    let deadline = Instant::now() + Duration::from_secs(args.startup_timeout_s);
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            stop_all(&mut nodes);
+            return Ok(());
+        }
+        for n in nodes.iter_mut() {
+            if let Ok(Some(status)) = n.child.try_wait() {
+                let name = n.name.clone();
+                let log = n.home.join("node.log");
+                stop_all(&mut nodes);
+                return Err(format!("{name} exited ({status}); see {}", log.display()));
+            }
+        }
+        if nodes
+            .iter()
+            .all(|n| finalized_height(&n.api).is_some_and(|h| h >= 1))
+        {
+            break;
+        }
+        if Instant::now() > deadline {
+            stop_all(&mut nodes);
+            return Err("no block finalized in time; see node.log in each node home".into());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let dev_keys: Vec<&str> = tally_ledger::demo::MEMBERS.iter().map(|m| m.name).collect();
+    let info = json!({
+        "chain_id": genesis.chain_id,
+        "home": args.home,
+        "nodes": nodes.iter().map(|n| json!({
+            "name": n.name,
+            "api": n.api,
+            "pid": n.child.id(),
+            "home": n.home,
+        })).collect::<Vec<_>>(),
+        "dev_keys": dev_keys,
+    });
+    let info_path = args.home.join(LOCALNET_FILE);
+    std::fs::write(
+        &info_path,
+        serde_json::to_string_pretty(&info).unwrap_or_default(),
+    )
+    .map_err(|e| format!("{}: {e}", info_path.display()))?;
+
+    println!(
+        "tally localnet: {} validators, chain {}",
+        nodes.len(),
+        genesis.chain_id
+    );
+    for n in &nodes {
+        println!(
+            "  {:<12} api {}   (pid {}, home {})",
+            n.name,
+            n.api,
+            n.child.id(),
+            n.home.display()
+        );
+    }
+    println!("  dev keys (development only): {}", dev_keys.join(", "));
+    println!("  details: {}", info_path.display());
+    println!("press Ctrl-C to stop");
+
+    while !stop.load(Ordering::SeqCst) {
+        for n in nodes.iter_mut() {
+            if let Ok(Some(status)) = n.child.try_wait() {
+                eprintln!(
+                    "warning: {} exited ({status}); see {}",
+                    n.name,
+                    n.home.join("node.log").display()
+                );
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!("stopping …");
+    stop_all(&mut nodes);
+    eprintln!("stopped");
+    Ok(())
+}
