@@ -2,7 +2,10 @@
 //! rejection path of its handler, the transaction-level checks, the compliance rules on
 //! both sides of a movement, atomicity, instruction matching and expiry, holds with
 //! hash-locks, supervision (freezes, forced transfers, key-loss recovery), key rotation and
-//! the supply and holder-count invariants.
+//! the supply and holder-count invariants; and the authorization rules around them: proof
+//! of possession for every key registered, dual control (operator and regulator) over
+//! another participant's keys, admin thresholds for registrations, updates and supervisory
+//! orders, and the refusal of a suspended sender before any operation.
 //!
 //! Every test starts from the demo world (`tally_ledger::demo`) extended with two 2-of-2
 //! participants: "duo" (issuer, dealer and investor, with its own instrument) and "sup"
@@ -10,6 +13,7 @@
 //! of authorization. A rejection is always checked to leave the state exactly as an empty
 //! block would.
 
+use commonware_codec::{Copying, DecodeExt as _, Encode as _};
 use commonware_cryptography::Signer as _;
 use tally_ledger::demo::{self, HUNDRED_DOLLARS, Sandbox, USD, UST_2034, member};
 use tally_ledger::schema::{
@@ -20,14 +24,17 @@ use tally_ledger::{
 };
 use tally_types::codec::{BoundedVec, Text};
 use tally_types::limits::{
-    MAX_INSTRUCTION_TTL_MS, MAX_KEYS_PER_PARTICIPANT, MAX_RECOVERY_HOLDINGS, MAX_TX_TTL_MS,
+    MAX_APPROVALS_PER_TX, MAX_INSTRUCTION_TTL_MS, MAX_KEYS_PER_PARTICIPANT, MAX_RECOVERY_HOLDINGS,
+    MAX_TX_TTL_MS,
 };
 use tally_types::model::*;
 use tally_types::ops::*;
 use tally_types::time::MS_PER_DAY;
+use tally_types::tx::{Approval, Approvals};
 use tally_types::{
     AccountId, Amount, Country, Cusip, Date, Hash32, HoldId, InstrumentId, Isin, Lei, Operation,
-    PrivateKey, Rate, ResultCode, Timestamp, Transaction, VerifiedTx,
+    PrivateKey, PublicKey, Rate, ResultCode, Signature, SignedTx, Timestamp, Transaction,
+    VerifiedTx,
 };
 
 use ResultCode as C;
@@ -209,7 +216,7 @@ fn onboard(
     let key = fresh(8000 + u64::from(n));
     let mut reg = registration(lei, roles, &[&key], 1, 1);
     reg.profile.investor_class = class;
-    accept_all(sb, &[&k(CB)], vec![reg.into(), open(account, lei)]);
+    accept_all(sb, &[&k(CB), &key], vec![reg.into(), open(account, lei)]);
     (lei, key)
 }
 
@@ -239,9 +246,10 @@ fn accept(sb: &mut Sandbox, signers: &[&PrivateKey], op: impl Into<Operation>) -
     accept_all(sb, signers, vec![op.into()])
 }
 
-/// Submits, expects `code`, and checks that nothing changed but the block metadata.
+/// Submits, expects `code` with no events, and checks that nothing changed but the block
+/// metadata.
 #[track_caller]
-fn reject_all(
+fn refused(
     sb: &mut Sandbox,
     signers: &[&PrivateKey],
     ops: Vec<Operation>,
@@ -251,11 +259,6 @@ fn reject_all(
     let r = sb.submit(signers, ops);
     assert_eq!(r.code, code, "unexpected outcome: {r:?}");
     assert!(r.events.is_empty(), "a rejection reported events: {r:?}");
-    if code.code() < 200 {
-        assert_eq!(r.failed_op, None, "transaction check, not an operation");
-    } else {
-        assert!(r.failed_op.is_some(), "operation failure without index");
-    }
     assert_eq!(
         sb.root(),
         expected,
@@ -264,9 +267,56 @@ fn reject_all(
     r
 }
 
+/// Submits, expects `code` (from the transaction checks if 1xx, else from an operation),
+/// and checks that nothing changed but the block metadata.
+#[track_caller]
+fn reject_all(
+    sb: &mut Sandbox,
+    signers: &[&PrivateKey],
+    ops: Vec<Operation>,
+    code: ResultCode,
+) -> Receipt {
+    let r = refused(sb, signers, ops, code);
+    if code.code() < 200 {
+        assert_eq!(r.failed_op, None, "transaction check, not an operation");
+    } else {
+        assert!(r.failed_op.is_some(), "operation failure without index");
+    }
+    r
+}
+
 #[track_caller]
 fn reject(sb: &mut Sandbox, signers: &[&PrivateKey], op: impl Into<Operation>, code: ResultCode) {
     reject_all(sb, signers, vec![op.into()], code);
+}
+
+/// A suspended sender (`signers[0]`): refused by the transaction checks, before any
+/// operation, whatever the operation.
+#[track_caller]
+fn reject_suspended_sender(sb: &mut Sandbox, signers: &[&PrivateKey], op: impl Into<Operation>) {
+    let r = refused(sb, signers, vec![op.into()], C::ParticipantSuspended);
+    assert_eq!(
+        r.failed_op, None,
+        "a suspended sender is a transaction check"
+    );
+}
+
+/// A suspended participant's approval counts for nothing: sending itself (`signers`),
+/// it is refused by the transaction checks; co-signing a bystander's (the custodian's)
+/// transaction, by the operation's authorization.
+#[track_caller]
+fn reject_suspended(sb: &mut Sandbox, signers: &[&PrivateKey], op: impl Into<Operation>) {
+    let op = op.into();
+    reject_suspended_sender(sb, signers, op.clone());
+    let bystander = k(CU);
+    let mut cosigned = vec![&bystander];
+    cosigned.extend_from_slice(signers);
+    let r = refused(sb, &cosigned, vec![op], C::ParticipantSuspended);
+    assert_eq!(
+        r.failed_op,
+        Some(0),
+        "a suspended co-signer fails the operation"
+    );
 }
 
 /// Applies one block `ms` after the previous one straight through the ledger, returning
@@ -652,6 +702,44 @@ fn nonce_gap_is_refused() {
     assert_eq!(bal(&sb, B_ACC, USD), CASH);
 }
 
+#[test]
+fn a_suspended_sender_is_refused_before_any_operation() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(600_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), Some(lock()), deadline),
+    );
+    accept(&mut sb, &[&k(RG)], suspend(lei(CU)));
+    // Releasing with the preimage needs nobody's approval, yet a suspended sender cannot.
+    reject_suspended_sender(&mut sb, &[&k(CU)], release(1, Some(secret())));
+    // The sender is refused before its co-signers are looked at ...
+    reject_suspended_sender(
+        &mut sb,
+        &[&k(CU), &fresh(424_242)],
+        release(1, Some(secret())),
+    );
+    // ... but after the expiry and nonce checks.
+    let gap = manual_tx(
+        &sb,
+        &[&k(CU)],
+        1,
+        sb.time.plus_ms(60_000),
+        vec![release(1, Some(secret()))],
+    );
+    let r = sb.block(&[gap]);
+    assert_eq!((r[0].code, r[0].failed_op), (C::NonceGap, None));
+    assert_eq!(StateReader(&sb.store).next_nonce(&k(CU).public_key()), 0);
+    assert_eq!(held(&sb, A_ACC, USD), ESCROW);
+    // A suspended co-signer whose approval nothing needs does not stop the sender.
+    accept(&mut sb, &[&k(DB), &k(CU)], transfer(B_ACC, A_ACC, USD, 100));
+    // Reinstated, it sends again.
+    accept(&mut sb, &[&k(RG)], reinstate(lei(CU)));
+    accept(&mut sb, &[&k(CU)], release(1, Some(secret())));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH - 100 + ESCROW);
+}
+
 // =============================================================================================
 // Atomicity
 // =============================================================================================
@@ -722,9 +810,10 @@ fn register_participant_by_the_operator() {
     let mut sb = world();
     let key = fresh(8001);
     let new = test_lei(1);
+    // The new key co-signs: proof that its owner holds it.
     let r = accept(
         &mut sb,
-        &[&k(CB)],
+        &[&k(CB), &key],
         registration(new, &[Role::Investor], &[&key], 1, 1),
     );
     assert_eq!(
@@ -749,7 +838,7 @@ fn register_participant_by_the_operator() {
     let key2 = fresh(8002);
     accept(
         &mut sb,
-        &[&sup1(), &sup2()],
+        &[&sup1(), &sup2(), &key2],
         registration(test_lei(2), &[Role::Dealer], &[&key2], 1, 1),
     );
 }
@@ -760,39 +849,45 @@ fn register_participant_rejections() {
     let key = fresh(8001);
     let new = test_lei(1);
     let good = || registration(new, &[Role::Investor], &[&key], 1, 1);
-    reject(&mut sb, &[&k(DA)], good(), C::Unauthorized);
-    reject(&mut sb, &[&k(RG)], good(), C::Unauthorized);
-    reject(&mut sb, &[&sup1()], good(), C::InsufficientApprovals);
+    // Every registration below is co-signed by the key it registers, so that only the
+    // rule under test can refuse it.
+    let cb = [&k(CB), &key];
+    reject(&mut sb, &[&k(DA), &key], good(), C::Unauthorized);
+    reject(&mut sb, &[&k(RG), &key], good(), C::Unauthorized);
+    reject(&mut sb, &[&sup1(), &key], good(), C::InsufficientApprovals);
 
     let mut op = good();
     op.profile.roles = Roles::NONE;
-    reject(&mut sb, &[&k(CB)], op, C::InvalidRoles);
+    reject(&mut sb, &cb, op, C::InvalidRoles);
     // The operator role is granted at genesis only.
     let mut op = good();
     op.profile.roles = Roles::of(&[Role::Operator, Role::Investor]);
-    reject(&mut sb, &[&k(CB)], op, C::InvalidRoles);
+    reject(&mut sb, &cb, op, C::InvalidRoles);
 
     let dup = registration(new, &[Role::Investor], &[&key, &key], 1, 1);
-    reject(&mut sb, &[&k(CB)], dup, C::InvalidKeys);
+    reject(&mut sb, &cb, dup, C::InvalidKeys);
     let mut zero = good();
     zero.keys = BoundedVec::new(vec![WeightedKey {
         key: key.public_key(),
         weight: 0,
     }])
     .unwrap();
-    reject(&mut sb, &[&k(CB)], zero, C::InvalidKeys);
+    reject(&mut sb, &cb, zero, C::InvalidKeys);
     let mut none = good();
     none.keys = BoundedVec::empty();
     reject(&mut sb, &[&k(CB)], none, C::InvalidKeys);
 
     for (t, a) in [(0, 1), (1, 0), (2, 1), (1, 2)] {
         let op = registration(new, &[Role::Investor], &[&key], t, a);
-        reject(&mut sb, &[&k(CB)], op, C::InvalidThreshold);
+        reject(&mut sb, &cb, op, C::InvalidThreshold);
     }
     let exists = registration(lei(DB), &[Role::Investor], &[&key], 1, 1);
-    reject(&mut sb, &[&k(CB)], exists, C::ParticipantExists);
+    reject(&mut sb, &cb, exists, C::ParticipantExists);
+    // Dealer B's key, even co-signed by dealer B, stays dealer B's.
     let in_use = registration(new, &[Role::Investor], &[&k(DB)], 1, 1);
-    reject(&mut sb, &[&k(CB)], in_use, C::KeyInUse);
+    reject(&mut sb, &[&k(CB), &k(DB)], in_use, C::KeyInUse);
+    // Without the new key's signature: no proof of possession.
+    reject(&mut sb, &[&k(CB)], good(), C::KeyNotApproved);
     assert!(StateReader(&sb.store).participant(&new).is_none());
 }
 
@@ -854,12 +949,7 @@ fn suspend_and_reinstate_participant() {
     assert_eq!(r.events, vec![Event::ParticipantSuspended(lei(DB), 7)]);
     assert!(participant(&sb, &lei(DB)).suspended);
     // Suspended: can neither act nor be credited.
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        transfer(B_ACC, A_ACC, USD, 100),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, USD, 100));
     reject(
         &mut sb,
         &[&k(DA)],
@@ -898,12 +988,7 @@ fn suspend_participant_rejections() {
     reject(&mut sb, &[&k(RG)], suspend(sup_lei()), C::InvalidRoles);
     // A suspended regulator cannot suspend anyone.
     accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        suspend(lei(DB)),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(RG)], suspend(lei(DB)));
     assert!(!participant(&sb, &lei(DB)).suspended);
 }
 
@@ -912,7 +997,15 @@ fn reinstate_participant_rejections() {
     let mut sb = world();
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
     accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
-    reject(&mut sb, &[&k(DB)], reinstate(lei(DB)), C::Unauthorized);
+    // A suspended participant cannot send at all; co-signing, it still may not reinstate
+    // itself.
+    reject_suspended_sender(&mut sb, &[&k(DB)], reinstate(lei(DB)));
+    reject(
+        &mut sb,
+        &[&k(CU), &k(DB)],
+        reinstate(lei(DB)),
+        C::Unauthorized,
+    );
     reject(&mut sb, &[&k(DA)], reinstate(lei(DB)), C::Unauthorized);
     reject(
         &mut sb,
@@ -920,12 +1013,7 @@ fn reinstate_participant_rejections() {
         reinstate(lei(DB)),
         C::InsufficientApprovals,
     );
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        reinstate(lei(RG)),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(RG)], reinstate(lei(RG)));
     reject(
         &mut sb,
         &[&k(CB)],
@@ -933,6 +1021,137 @@ fn reinstate_participant_rejections() {
         C::ParticipantNotFound,
     );
     assert!(participant(&sb, &lei(DB)).suspended);
+}
+
+#[test]
+fn registration_and_updates_need_the_operators_admin_threshold() {
+    let mut sb = world();
+    // Sup (operator and regulator) now acts with one key but administers with two.
+    accept(&mut sb, &[&sup1(), &sup2()], thresholds(sup_lei(), 1, 2));
+    // One key is enough for an act-level power ...
+    accept(&mut sb, &[&sup1()], suspend(lei(CU)));
+    accept(&mut sb, &[&sup1()], reinstate(lei(CU)));
+    // ... but not to register or update a participant.
+    let key = fresh(8001);
+    let reg = || registration(test_lei(1), &[Role::Investor], &[&key], 1, 1);
+    reject(&mut sb, &[&sup1(), &key], reg(), C::InsufficientApprovals);
+    let rename = update_profile(&sb, lei(DB), |p| {
+        p.legal_name = Text::new("Renamed").unwrap()
+    });
+    reject(
+        &mut sb,
+        &[&sup1()],
+        rename.clone(),
+        C::InsufficientApprovals,
+    );
+    accept(&mut sb, &[&sup1(), &sup2(), &key], reg());
+    accept(&mut sb, &[&sup1(), &sup2()], rename);
+    assert_eq!(
+        participant(&sb, &lei(DB)).profile.legal_name.as_str(),
+        "Renamed"
+    );
+}
+
+#[test]
+fn granting_a_supervisory_role_takes_a_regulator_too() {
+    let mut sb = world();
+    let grant = |sb: &Sandbox, who: Lei, role: Role| {
+        update_profile(sb, who, |p| {
+            let roles: Vec<Role> = p.roles.iter().chain([role]).collect();
+            p.roles = Roles::of(&roles);
+        })
+    };
+    let to_db = grant(&sb, lei(DB), Role::Regulator);
+    // The operator alone, or a regulator alone, may not.
+    reject(&mut sb, &[&k(CB)], to_db.clone(), C::Unauthorized);
+    reject(&mut sb, &[&k(RG)], to_db.clone(), C::Unauthorized);
+    let r = accept(&mut sb, &[&k(CB), &k(RG)], to_db);
+    assert_eq!(r.events, vec![Event::ParticipantUpdated(lei(DB))]);
+    assert!(
+        participant(&sb, &lei(DB))
+            .profile
+            .roles
+            .has(Role::Regulator)
+    );
+    // The auditor role likewise; any regulator, here the new one, approves.
+    let to_cu = grant(&sb, lei(CU), Role::Auditor);
+    reject(&mut sb, &[&k(CB)], to_cu.clone(), C::Unauthorized);
+    accept(&mut sb, &[&k(CB), &k(DB)], to_cu);
+    assert!(participant(&sb, &lei(CU)).profile.roles.has(Role::Auditor));
+    // Keeping or taking away a supervisory role needs no regulator.
+    let keep = update_profile(&sb, lei(RG), |p| {
+        p.legal_name = Text::new("Renamed Regulator").unwrap()
+    });
+    accept(&mut sb, &[&k(CB)], keep);
+    let revoke = update_profile(&sb, lei(DB), |p| {
+        p.roles = Roles::of(&[Role::Dealer, Role::Investor])
+    });
+    accept(&mut sb, &[&k(CB)], revoke);
+    assert!(
+        !participant(&sb, &lei(DB))
+            .profile
+            .roles
+            .has(Role::Regulator)
+    );
+    // A suspended regulator's approval counts for nothing.
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    let to_da = grant(&sb, lei(DA), Role::Auditor);
+    reject(&mut sb, &[&k(CB), &k(RG)], to_da, C::ParticipantSuspended);
+    assert!(!participant(&sb, &lei(DA)).profile.roles.has(Role::Auditor));
+}
+
+#[test]
+fn the_operator_role_is_neither_added_nor_removed_after_genesis() {
+    let mut sb = world();
+    // Not even under dual control.
+    let add = update_profile(&sb, lei(DB), |p| {
+        p.roles = Roles::of(&[Role::Dealer, Role::Investor, Role::Operator])
+    });
+    reject(&mut sb, &[&k(CB), &k(RG)], add, C::InvalidRoles);
+    let remove = update_profile(&sb, lei(CB), |p| p.roles = Roles::of(&[Role::Issuer]));
+    reject(&mut sb, &[&k(CB)], remove.clone(), C::InvalidRoles);
+    reject(&mut sb, &[&k(CB), &k(RG)], remove, C::InvalidRoles);
+    let remove = update_profile(&sb, sup_lei(), |p| p.roles = Roles::of(&[Role::Regulator]));
+    reject(&mut sb, &[&sup1(), &sup2()], remove, C::InvalidRoles);
+    assert!(participant(&sb, &lei(CB)).profile.roles.has(Role::Operator));
+    assert!(
+        participant(&sb, &sup_lei())
+            .profile
+            .roles
+            .has(Role::Operator)
+    );
+    // An update that keeps it exactly is fine.
+    let keep = update_profile(&sb, sup_lei(), |p| {
+        p.legal_name = Text::new("Supervisory Utility").unwrap()
+    });
+    accept(&mut sb, &[&sup1(), &sup2()], keep);
+    let p = participant(&sb, &sup_lei()).profile;
+    assert_eq!(p.legal_name.as_str(), "Supervisory Utility");
+    assert!(p.roles.has(Role::Operator) && p.roles.has(Role::Regulator));
+}
+
+#[test]
+fn lei_check_digits_outside_02_to_98_are_refused() {
+    // ISO 7064 MOD 97-10 issues check digits 02..=98 only; 00, 01 and 99 pass the
+    // checksum as aliases of 97, 98 and 02.
+    let mut aliased = std::collections::BTreeSet::new();
+    for n in 0..1_000u32 {
+        let prefix = format!("TALLYLEI{n:010}");
+        let lei = Lei::with_check_digits(&prefix).unwrap();
+        let alias = match &lei.as_str()[18..] {
+            "97" => "00",
+            "98" => "01",
+            "02" => "99",
+            _ => continue,
+        };
+        assert_eq!(Lei::parse(lei.as_str()).ok(), Some(lei));
+        assert!(
+            Lei::parse(&format!("{prefix}{alias}")).is_err(),
+            "{prefix}{alias} accepted"
+        );
+        aliased.insert(alias);
+    }
+    assert_eq!(aliased.len(), 3, "every alias tried: {aliased:?}");
 }
 
 // =============================================================================================
@@ -948,14 +1167,20 @@ fn has_key(sb: &Sandbox, who: &Lei, key: &PrivateKey) -> bool {
 fn add_key_by_self_and_by_operator() {
     let mut sb = world();
     let extra = fresh(9001);
-    let r = accept(&mut sb, &[&k(DA)], add_key(lei(DA), &extra, 1));
+    let r = accept(&mut sb, &[&k(DA), &extra], add_key(lei(DA), &extra, 1));
     assert_eq!(r.events, vec![Event::KeyAdded(lei(DA), extra.public_key())]);
     assert!(has_key(&sb, &lei(DA), &extra));
     assert_eq!(participant(&sb, &lei(DA)).keys.len(), 2);
     // The new key signs on its own.
     accept(&mut sb, &[&extra], transfer(A_ACC, B_ACC, USD, 100));
+    // The operator adds a key to another participant under dual control, with a
+    // regulator.
     let other = fresh(9002);
-    accept(&mut sb, &[&k(CB)], add_key(lei(DB), &other, 3));
+    accept(
+        &mut sb,
+        &[&k(CB), &k(RG), &other],
+        add_key(lei(DB), &other, 3),
+    );
     assert!(has_key(&sb, &lei(DB), &other));
     assert_eq!(participant(&sb, &lei(DB)).total_weight(), 4);
 }
@@ -964,55 +1189,63 @@ fn add_key_by_self_and_by_operator() {
 fn add_key_rejections() {
     let mut sb = world();
     let extra = fresh(9001);
+    // The new key co-signs throughout, so that only the rule under test refuses.
     reject(
         &mut sb,
-        &[&k(DB)],
+        &[&k(DB), &extra],
         add_key(lei(DA), &extra, 1),
         C::Unauthorized,
     );
     reject(
         &mut sb,
-        &[&duo1()],
+        &[&duo1(), &extra],
         add_key(duo_lei(), &extra, 1),
         C::InsufficientApprovals,
     );
     reject(
         &mut sb,
-        &[&k(DA)],
+        &[&k(DA), &extra],
         add_key(lei(DA), &extra, 0),
         C::InvalidKeys,
     );
     reject(
         &mut sb,
-        &[&k(CB)],
+        &[&k(CB), &k(RG), &extra],
         add_key(test_lei(1), &extra, 1),
         C::ParticipantNotFound,
     );
-    reject(&mut sb, &[&k(DA)], add_key(lei(DA), &k(DB), 1), C::KeyInUse);
+    reject(
+        &mut sb,
+        &[&k(DA), &k(DB)],
+        add_key(lei(DA), &k(DB), 1),
+        C::KeyInUse,
+    );
     reject(&mut sb, &[&k(DA)], add_key(lei(DA), &k(DA), 1), C::KeyInUse);
-    // Up to the maximum, then one too many.
-    let more: Vec<Operation> = (0..MAX_KEYS_PER_PARTICIPANT as u64 - 1)
-        .map(|i| add_key(lei(DA), &fresh(9100 + i), 1))
+    // Up to the maximum (every new key co-signing), then one too many.
+    let more_keys: Vec<PrivateKey> = (0..MAX_KEYS_PER_PARTICIPANT as u64 - 1)
+        .map(|i| fresh(9100 + i))
         .collect();
-    accept_all(&mut sb, &[&k(DA)], more);
+    let more: Vec<Operation> = more_keys
+        .iter()
+        .map(|key| add_key(lei(DA), key, 1))
+        .collect();
+    let da = k(DA);
+    let mut signers = vec![&da];
+    signers.extend(more_keys.iter());
+    accept_all(&mut sb, &signers, more);
     assert_eq!(
         participant(&sb, &lei(DA)).keys.len(),
         MAX_KEYS_PER_PARTICIPANT
     );
     reject(
         &mut sb,
-        &[&k(DA)],
+        &[&k(DA), &extra],
         add_key(lei(DA), &extra, 1),
         C::InvalidKeys,
     );
     // Suspended participants cannot change their keys.
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        add_key(lei(DB), &extra, 1),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(DB), &extra], add_key(lei(DB), &extra, 1));
     assert_eq!(StateReader(&sb.store).key_owner(&extra.public_key()), None);
 }
 
@@ -1022,20 +1255,20 @@ fn admin_threshold_guards_key_changes_but_not_business() {
     let second = fresh(9001);
     accept_all(
         &mut sb,
-        &[&k(DA)],
+        &[&k(DA), &second],
         vec![add_key(lei(DA), &second, 1), thresholds(lei(DA), 1, 2)],
     );
     // One key still acts, but no longer administers.
     accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, USD, 100));
     reject(
         &mut sb,
-        &[&k(DA)],
+        &[&k(DA), &fresh(9002)],
         add_key(lei(DA), &fresh(9002), 1),
         C::InsufficientApprovals,
     );
     accept(
         &mut sb,
-        &[&k(DA), &second],
+        &[&k(DA), &second, &fresh(9002)],
         add_key(lei(DA), &fresh(9002), 1),
     );
     assert_eq!(participant(&sb, &lei(DA)).keys.len(), 3);
@@ -1045,7 +1278,7 @@ fn admin_threshold_guards_key_changes_but_not_business() {
 fn rotate_key_retires_the_old_key() {
     let mut sb = world();
     let new = fresh(9001);
-    let r = accept(&mut sb, &[&k(DA)], rotate_key(lei(DA), &k(DA), &new));
+    let r = accept(&mut sb, &[&k(DA), &new], rotate_key(lei(DA), &k(DA), &new));
     assert_eq!(
         r.events,
         vec![
@@ -1076,9 +1309,13 @@ fn rotate_key_retires_the_old_key() {
     accept(&mut sb, &[&new], transfer(A_ACC, B_ACC, USD, 100));
     accept(&mut sb, &[&k(DB), &new], settle(&dvp_legs(H, 100)));
     assert_eq!(bal(&sb, B_ACC, UST_2034), H);
-    // The operator may rotate a participant's key (e.g. after a loss).
+    // The operator may rotate a participant's key (e.g. after a loss), with a regulator.
     let newer = fresh(9002);
-    accept(&mut sb, &[&k(CB)], rotate_key(lei(DA), &new, &newer));
+    accept(
+        &mut sb,
+        &[&k(CB), &k(RG), &newer],
+        rotate_key(lei(DA), &new, &newer),
+    );
     accept(&mut sb, &[&newer], transfer(A_ACC, B_ACC, USD, 100));
     assert_eq!(bal(&sb, B_ACC, USD), CASH + 100);
 }
@@ -1087,33 +1324,34 @@ fn rotate_key_retires_the_old_key() {
 fn rotate_key_rejections() {
     let mut sb = world();
     let new = fresh(9001);
+    // The new key co-signs throughout, so that only the rule under test refuses.
     reject(
         &mut sb,
-        &[&k(DB)],
+        &[&k(DB), &new],
         rotate_key(lei(DA), &k(DA), &new),
         C::Unauthorized,
     );
     reject(
         &mut sb,
-        &[&duo1()],
+        &[&duo1(), &new],
         rotate_key(duo_lei(), &duo1(), &new),
         C::InsufficientApprovals,
     );
     reject(
         &mut sb,
-        &[&k(CB)],
+        &[&k(CB), &k(RG), &new],
         rotate_key(test_lei(1), &k(DA), &new),
         C::ParticipantNotFound,
     );
     reject(
         &mut sb,
-        &[&k(DA)],
+        &[&k(DA), &new],
         rotate_key(lei(DA), &k(DB), &new),
         C::KeyNotFound,
     );
     reject(
         &mut sb,
-        &[&k(DA)],
+        &[&k(DA), &k(DB)],
         rotate_key(lei(DA), &k(DA), &k(DB)),
         C::KeyInUse,
     );
@@ -1124,17 +1362,12 @@ fn rotate_key_rejections() {
         C::KeyInUse,
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        rotate_key(lei(DB), &k(DB), &new),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(DB), &new], rotate_key(lei(DB), &k(DB), &new));
     assert!(has_key(&sb, &lei(DA), &k(DA)));
     // Both of duo's keys rotate one of them.
     accept(
         &mut sb,
-        &[&duo1(), &duo2()],
+        &[&duo1(), &duo2(), &new],
         rotate_key(duo_lei(), &duo1(), &new),
     );
     assert!(has_key(&sb, &duo_lei(), &new));
@@ -1144,7 +1377,7 @@ fn rotate_key_rejections() {
 fn remove_key_and_its_rejections() {
     let mut sb = world();
     let second = fresh(9001);
-    accept(&mut sb, &[&k(DA)], add_key(lei(DA), &second, 1));
+    accept(&mut sb, &[&k(DA), &second], add_key(lei(DA), &second, 1));
     // The sender may remove its own key; the transaction still applies.
     let r = accept(&mut sb, &[&k(DA)], remove_key(lei(DA), &k(DA)));
     assert_eq!(
@@ -1180,7 +1413,7 @@ fn remove_key_and_its_rejections() {
     );
     reject(
         &mut sb,
-        &[&k(CB)],
+        &[&k(CB), &k(RG)],
         remove_key(test_lei(1), &second),
         C::ParticipantNotFound,
     );
@@ -1197,16 +1430,19 @@ fn remove_key_and_its_rejections() {
         remove_key(duo_lei(), &duo2()),
         C::InvalidThreshold,
     );
-    accept(&mut sb, &[&k(CB)], add_key(lei(DB), &fresh(9002), 1));
-    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
+    accept(
         &mut sb,
-        &[&k(DB)],
-        remove_key(lei(DB), &fresh(9002)),
-        C::ParticipantSuspended,
+        &[&k(CB), &k(RG), &fresh(9002)],
+        add_key(lei(DB), &fresh(9002), 1),
     );
-    // The operator may remove a key.
-    accept(&mut sb, &[&k(CB)], remove_key(lei(DB), &fresh(9002)));
+    accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
+    reject_suspended(&mut sb, &[&k(DB)], remove_key(lei(DB), &fresh(9002)));
+    // The operator may remove a key, with a regulator (even a suspended participant's).
+    accept(
+        &mut sb,
+        &[&k(CB), &k(RG)],
+        remove_key(lei(DB), &fresh(9002)),
+    );
     assert_eq!(participant(&sb, &lei(DB)).keys.len(), 1);
     assert_eq!(
         StateReader(&sb.store).key_owner(&fresh(9002).public_key()),
@@ -1244,19 +1480,14 @@ fn set_thresholds_and_its_rejections() {
     );
     reject(
         &mut sb,
-        &[&k(CB)],
+        &[&k(CB), &k(RG)],
         thresholds(test_lei(1), 1, 1),
         C::ParticipantNotFound,
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        thresholds(lei(DB), 1, 1),
-        C::ParticipantSuspended,
-    );
-    // The operator may reset them.
-    let r = accept(&mut sb, &[&k(CB)], thresholds(duo_lei(), 2, 2));
+    reject_suspended(&mut sb, &[&k(DB)], thresholds(lei(DB), 1, 1));
+    // The operator may reset them, with a regulator.
+    let r = accept(&mut sb, &[&k(CB), &k(RG)], thresholds(duo_lei(), 2, 2));
     assert_eq!(r.events, vec![Event::ThresholdsChanged(duo_lei())]);
     reject(
         &mut sb,
@@ -1264,6 +1495,258 @@ fn set_thresholds_and_its_rejections() {
         transfer(DUO_ACC, A_ACC, DUO_TOKEN, 10),
         C::InsufficientApprovals,
     );
+}
+
+#[test]
+fn every_key_registered_must_co_sign() {
+    let mut sb = world();
+    let (k1, k2) = (fresh(8001), fresh(8002));
+    let new = test_lei(1);
+    let two_keys = || registration(new, &[Role::Investor], &[&k1, &k2], 1, 1);
+    reject(&mut sb, &[&k(CB)], two_keys(), C::KeyNotApproved);
+    reject(&mut sb, &[&k(CB), &k1], two_keys(), C::KeyNotApproved);
+    reject(&mut sb, &[&k(CB), &k2], two_keys(), C::KeyNotApproved);
+    // Only the keys a transaction registers may sign it unregistered; none may send it.
+    let stranger = fresh(424_242);
+    reject(
+        &mut sb,
+        &[&k(CB), &k1, &k2, &stranger],
+        two_keys(),
+        C::UnknownSigner,
+    );
+    reject(&mut sb, &[&k1, &k(CB), &k2], two_keys(), C::UnknownSender);
+    let r = accept(&mut sb, &[&k(CB), &k1, &k2], two_keys());
+    assert_eq!(
+        r.events,
+        vec![
+            Event::KeyAdded(new, k1.public_key()),
+            Event::KeyAdded(new, k2.public_key()),
+            Event::ParticipantRegistered(new),
+        ]
+    );
+    assert_eq!(
+        StateReader(&sb.store).key_owner(&k2.public_key()),
+        Some(new)
+    );
+
+    // Adding a key: the key co-signs, whoever adds it.
+    let extra = fresh(9001);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        add_key(lei(DA), &extra, 1),
+        C::KeyNotApproved,
+    );
+    reject(
+        &mut sb,
+        &[&k(CB), &k(RG)],
+        add_key(lei(DA), &extra, 1),
+        C::KeyNotApproved,
+    );
+    accept(&mut sb, &[&k(DA), &extra], add_key(lei(DA), &extra, 1));
+    assert!(has_key(&sb, &lei(DA), &extra));
+
+    // Rotating: the new key co-signs, and its signature approves nothing yet.
+    let newer = fresh(9002);
+    reject(
+        &mut sb,
+        &[&duo1(), &duo2()],
+        rotate_key(duo_lei(), &duo1(), &newer),
+        C::KeyNotApproved,
+    );
+    reject(
+        &mut sb,
+        &[&duo1(), &newer],
+        rotate_key(duo_lei(), &duo1(), &newer),
+        C::InsufficientApprovals,
+    );
+    accept(
+        &mut sb,
+        &[&duo1(), &duo2(), &newer],
+        rotate_key(duo_lei(), &duo1(), &newer),
+    );
+    assert!(has_key(&sb, &duo_lei(), &newer));
+    assert!(!has_key(&sb, &duo_lei(), &duo1()));
+    // (Genesis registers keys without signatures: see `world_genesis`.)
+}
+
+/// A public key from its encoding (any curve point, as ZIP-215 verification accepts).
+fn point(bytes: [u8; 32]) -> PublicKey {
+    PublicKey::decode(Copying(&bytes)).expect("a curve point")
+}
+
+/// The neutral element, a small-order key: with R = identity and s = 0 the cofactored
+/// (ZIP-215) equation holds for any message, so anyone can "sign" with it.
+fn identity_key() -> PublicKey {
+    let mut bytes = [0u8; 32];
+    bytes[0] = 1;
+    point(bytes)
+}
+
+/// A transaction from `signers[0]` signed by `signers` and by the identity key with a
+/// forged signature, which verification accepts.
+fn forged_identity_cosign(
+    sb: &mut Sandbox,
+    signers: &[&PrivateKey],
+    ops: Vec<Operation>,
+) -> VerifiedTx {
+    let signed = sb.sign(signers, ops).signed().clone();
+    let mut forged = [0u8; 64];
+    forged[0] = 1;
+    let mut approvals: Vec<Approval> = signed.approvals.to_vec();
+    approvals.push(Approval {
+        key: identity_key(),
+        signature: Signature::decode(Copying(&forged)).unwrap(),
+    });
+    approvals.sort_by(|a, b| a.key.cmp(&b.key));
+    let approvals: BoundedVec<Approval, MAX_APPROVALS_PER_TX> = BoundedVec::new(approvals).unwrap();
+    let approvals = Approvals::decode(approvals.encode()).unwrap();
+    let signed = SignedTx {
+        tx: signed.tx,
+        approvals,
+    };
+    tally_types::verify_one(&sb.chain(), signed).expect("ZIP-215 accepts the forgery")
+}
+
+/// Submits `op` from `sender` co-signed by the identity key, expecting a rejection that
+/// changes nothing.
+#[track_caller]
+fn reject_forged(sb: &mut Sandbox, sender: &PrivateKey, op: Operation) -> Receipt {
+    let expected = root_after_empty_block(sb);
+    let tx = forged_identity_cosign(sb, &[sender], vec![op]);
+    let r = sb.block(&[tx]).pop().expect("one receipt");
+    sb.unuse_nonce(sender);
+    assert!(r.events.is_empty(), "a rejection reported events: {r:?}");
+    assert_eq!(
+        sb.root(),
+        expected,
+        "a rejected transaction changed the state"
+    );
+    r
+}
+
+#[test]
+fn small_order_and_non_canonical_keys_are_refused() {
+    let mut sb = world();
+    // A small-order key, "co-signing" with a forged signature: its own proof of
+    // possession is worthless, and the key is refused as such.
+    let weak = identity_key();
+    assert!(!tally_types::tx::is_strong_key(&weak));
+    let mut reg = registration(test_lei(1), &[Role::Investor], &[&fresh(8001)], 1, 1);
+    reg.keys = BoundedVec::new(vec![WeightedKey {
+        key: weak.clone(),
+        weight: 1,
+    }])
+    .unwrap();
+    let add = AddKey {
+        lei: lei(DA),
+        key: WeightedKey {
+            key: weak.clone(),
+            weight: 1,
+        },
+    };
+    let rotate = RotateKey {
+        lei: lei(DA),
+        old: k(DA).public_key(),
+        new: weak.clone(),
+    };
+    for (sender, op) in [
+        (k(CB), Operation::from(reg.clone())),
+        (k(DA), add.clone().into()),
+        (k(DA), rotate.into()),
+    ] {
+        let r = reject_forged(&mut sb, &sender, op);
+        assert_eq!((r.code, r.failed_op), (C::InvalidKeys, Some(0)), "{r:?}");
+    }
+    // Nor can it approve anything it does not register.
+    let r = reject_forged(&mut sb, &k(DA), transfer(A_ACC, B_ACC, USD, 1));
+    assert_eq!((r.code, r.failed_op), (C::UnknownSigner, None));
+    // Other small-order points (order 2 and 4), and a non-canonical encoding (y + p) of
+    // a point of large order, are refused before any proof of possession is asked for.
+    let mut order_2 = [0xff; 32];
+    order_2[0] = 0xec;
+    order_2[31] = 0x7f;
+    let mut order_4 = [0u8; 32];
+    order_4[31] = 0x80;
+    let mut non_canonical = [0xff; 32];
+    non_canonical[0] = 0xf0;
+    non_canonical[31] = 0x7f;
+    let mut canonical = [0u8; 32];
+    canonical[0] = 3;
+    assert!(tally_types::tx::is_strong_key(&point(canonical)));
+    for bytes in [order_2, [0u8; 32], order_4, non_canonical] {
+        let mut op = add.clone();
+        op.key.key = point(bytes);
+        reject(&mut sb, &[&k(DA)], op, C::InvalidKeys);
+    }
+    // The same point canonically encoded is a sound key, which its holder must prove.
+    let mut op = add.clone();
+    op.key.key = point(canonical);
+    reject(&mut sb, &[&k(DA)], op, C::KeyNotApproved);
+    // A sound key, co-signing, registers.
+    let strong = fresh(8001);
+    reg.keys = BoundedVec::new(vec![WeightedKey {
+        key: strong.public_key(),
+        weight: 1,
+    }])
+    .unwrap();
+    accept(&mut sb, &[&k(CB), &strong], reg);
+    assert_eq!(StateReader(&sb.store).key_owner(&weak), None);
+}
+
+#[test]
+fn another_participants_keys_change_only_under_dual_control() {
+    let mut sb = world();
+    // Sup (operator and regulator) acts with one key but administers with two.
+    accept(&mut sb, &[&sup1(), &sup2()], thresholds(sup_lei(), 1, 2));
+    let (extra, newer) = (fresh(9001), fresh(9002));
+    /// Refused to the operator alone, to a regulator alone and to an operator below its
+    /// admin threshold (even with a regulator); accepted to an operator and a regulator.
+    /// `new_key` (a key being registered) co-signs throughout.
+    #[track_caller]
+    fn dual_control(sb: &mut Sandbox, op: Operation, new_key: Option<&PrivateKey>) -> Receipt {
+        let (cb, rg, s1, s2) = (k(CB), k(RG), sup1(), sup2());
+        let cases = [
+            (vec![&cb], C::Unauthorized),
+            (vec![&rg], C::Unauthorized),
+            (vec![&s1], C::InsufficientApprovals),
+            (vec![&s1, &rg], C::InsufficientApprovals),
+            // One participant holding both roles is not two people.
+            (vec![&s1, &s2], C::Unauthorized),
+        ];
+        for (mut signers, code) in cases {
+            signers.extend(new_key);
+            reject(sb, &signers, op.clone(), code);
+        }
+        let mut both = vec![&cb, &rg];
+        both.extend(new_key);
+        accept(sb, &both, op)
+    }
+    let r = dual_control(&mut sb, thresholds(lei(DA), 1, 1), None);
+    assert_eq!(r.events, vec![Event::ThresholdsChanged(lei(DA))]);
+    dual_control(&mut sb, add_key(lei(DA), &extra, 1), Some(&extra));
+    assert!(has_key(&sb, &lei(DA), &extra));
+    dual_control(&mut sb, rotate_key(lei(DA), &extra, &newer), Some(&newer));
+    assert!(has_key(&sb, &lei(DA), &newer) && !has_key(&sb, &lei(DA), &extra));
+    dual_control(&mut sb, remove_key(lei(DA), &newer), None);
+    assert_eq!(participant(&sb, &lei(DA)).keys.len(), 1);
+    // A suspended regulator approves nothing; another regulator, at its act threshold,
+    // does.
+    accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
+    reject(
+        &mut sb,
+        &[&k(CB), &k(RG), &extra],
+        add_key(lei(DA), &extra, 1),
+        C::ParticipantSuspended,
+    );
+    accept(
+        &mut sb,
+        &[&k(CB), &sup1(), &extra],
+        add_key(lei(DA), &extra, 1),
+    );
+    // The participant itself still needs only its own admin threshold.
+    accept(&mut sb, &[&k(DA)], remove_key(lei(DA), &extra));
+    assert_eq!(participant(&sb, &lei(DA)).keys.len(), 1);
 }
 
 // =============================================================================================
@@ -1334,12 +1817,7 @@ fn open_account_rejections() {
     );
     reject(&mut sb, &[&k(DA)], open(B_ACC, lei(DA)), C::AccountExists);
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        open(AccountId(401), lei(DB)),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(DB)], open(AccountId(401), lei(DB)));
     reject(
         &mut sb,
         &[&k(CB)],
@@ -1391,18 +1869,8 @@ fn freeze_and_unfreeze_account_rejections() {
     }
     accept(&mut sb, &[&k(RG)], freeze_account(B_ACC));
     accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        freeze_account(A_ACC),
-        C::ParticipantSuspended,
-    );
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        unfreeze_account(B_ACC),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(RG)], freeze_account(A_ACC));
+    reject_suspended(&mut sb, &[&k(RG)], unfreeze_account(B_ACC));
     assert!(!account(&sb, A_ACC).frozen);
     assert!(account(&sb, B_ACC).frozen);
 }
@@ -1484,8 +1952,66 @@ fn create_instrument_authorization_and_existence() {
     cusip_taken.ids.cusip = Some(Cusip::parse("91282CJL6").unwrap());
     reject(&mut sb, &[&k(TR)], cusip_taken, C::IdentifierInUse);
     accept(&mut sb, &[&k(RG)], suspend(lei(TR)));
-    reject(&mut sb, &[&k(TR)], bill(id), C::ParticipantSuspended);
+    reject_suspended(&mut sb, &[&k(TR)], bill(id));
     assert!(StateReader(&sb.store).instrument(id).is_none());
+}
+
+#[test]
+fn the_cusip_embedded_in_a_us_or_canadian_isin_is_indexed() {
+    // The demo note with its ISIN (US91282CJL63) only, not its CUSIP.
+    let mut g = world_genesis();
+    for op in &mut g.operations {
+        if let Operation::CreateInstrument(c) = op
+            && c.instrument == UST_2034
+        {
+            c.ids.cusip = None;
+        }
+    }
+    let mut sb = Sandbox::with_genesis(MemStore::new(), &g);
+    let with_ids = |id: u64, isin: Option<&str>, cusip: Option<&str>| CreateInstrument {
+        ids: SecurityIds {
+            isin: isin.map(|s| Isin::parse(s).unwrap()),
+            cusip: cusip.map(|s| Cusip::parse(s).unwrap()),
+        },
+        ..bill(InstrumentId(id))
+    };
+    assert_eq!(
+        StateReader(&sb.store).instrument_by_cusip(&Cusip::parse("91282CJL6").unwrap()),
+        Some(UST_2034)
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        with_ids(3, None, Some("91282CJL6")),
+        C::IdentifierInUse,
+    );
+    // Created with an ISIN only, then claimed by CUSIP.
+    accept(&mut sb, &[&k(TR)], with_ids(3, Some("US91282CKZ31"), None));
+    assert_eq!(
+        StateReader(&sb.store).instrument_by_cusip(&Cusip::parse("91282CKZ3").unwrap()),
+        Some(InstrumentId(3))
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        with_ids(4, None, Some("91282CKZ3")),
+        C::IdentifierInUse,
+    );
+    // Created with a CUSIP only, then claimed by a Canadian ISIN embedding it.
+    accept(&mut sb, &[&k(TR)], with_ids(4, None, Some("067901108")));
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        with_ids(5, Some("CA0679011084"), None),
+        C::IdentifierInUse,
+    );
+    // Other ISINs embed no CUSIP, even when their middle reads like one.
+    accept(&mut sb, &[&k(TR)], with_ids(5, Some("GB00B03MLX29"), None));
+    accept(&mut sb, &[&k(TR)], with_ids(6, None, Some("00B03MLX2")));
+    assert_eq!(
+        StateReader(&sb.store).instrument_by_cusip(&Cusip::parse("00B03MLX2").unwrap()),
+        Some(InstrumentId(6))
+    );
 }
 
 #[test]
@@ -1633,7 +2159,7 @@ fn update_policy_rejections() {
         reject(&mut sb, &[&k(TR)], op, C::InvalidPolicy);
     }
     accept(&mut sb, &[&k(RG)], suspend(lei(TR)));
-    reject(&mut sb, &[&k(TR)], op.clone(), C::ParticipantSuspended);
+    reject_suspended(&mut sb, &[&k(TR)], op.clone());
     assert_eq!(instrument(&sb, UST_2034).policy.max_holders, None);
 }
 
@@ -1670,13 +2196,8 @@ fn pause_and_unpause_rejections() {
     }
     accept(&mut sb, &[&k(TR)], pause(UST_2034));
     accept(&mut sb, &[&k(CB)], suspend(lei(TR)));
-    reject(
-        &mut sb,
-        &[&k(TR)],
-        unpause(UST_2034),
-        C::ParticipantSuspended,
-    );
-    reject(&mut sb, &[&k(TR)], pause(UST_2034), C::ParticipantSuspended);
+    reject_suspended(&mut sb, &[&k(TR)], unpause(UST_2034));
+    reject_suspended(&mut sb, &[&k(TR)], pause(UST_2034));
     assert_eq!(instrument(&sb, UST_2034).status, InstrumentStatus::Paused);
 }
 
@@ -1757,12 +2278,7 @@ fn mint_rejections() {
         C::Overflow,
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(TR)));
-    reject(
-        &mut sb,
-        &[&k(TR)],
-        mint(UST_2034, B_ACC, H),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(TR)], mint(UST_2034, B_ACC, H));
     assert_eq!(supply(&sb, UST_2034), FACE);
     assert_eq!(supply(&sb, USD), 2 * CASH);
     assert_totals(&sb, USD);
@@ -1918,12 +2434,7 @@ fn burn_rejections() {
     let kyc = update_profile(&sb, lei(TR), |p| p.kyc.status = KycStatus::Verified);
     accept(&mut sb, &[&k(CB)], kyc);
     accept(&mut sb, &[&k(RG)], suspend(lei(TR)));
-    reject(
-        &mut sb,
-        &[&k(TR)],
-        burn(UST_2034, TR_ACC, H),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(TR)], burn(UST_2034, TR_ACC, H));
     assert_eq!(supply(&sb, UST_2034), FACE + 4 * H);
     assert_totals(&sb, UST_2034);
 }
@@ -2051,12 +2562,7 @@ fn transfer_rejections() {
         C::Overflow,
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        transfer(B_ACC, A_ACC, USD, 100),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, USD, 100));
     // Exactly the whole balance moves.
     accept(&mut sb, &[&k(DA)], transfer(A_ACC, CU_ACC, USD, CASH));
     assert_eq!((bal(&sb, A_ACC, USD), bal(&sb, CU_ACC, USD)), (0, CASH));
@@ -2173,6 +2679,8 @@ fn settle_rejections() {
         settle(&dvp_legs(H, 100)),
         C::InvestorClassNotAllowed,
     );
+    // A suspended co-signing payer fails the operation (the sender, dealer A, is not
+    // suspended).
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
     reject(
         &mut sb,
@@ -2229,7 +2737,10 @@ fn instruct_holds_one_side_then_matching_settles_both_legs() {
     assert_eq!(bal(&sb, B_ACC, USD), CASH - PRICE);
     assert_eq!(held(&sb, A_ACC, UST_2034), 0);
     assert_eq!(held(&sb, B_ACC, USD), 0);
-    assert!(StateReader(&sb.store).instruction(&id).is_none());
+    // The settled trade stays as a tombstone until its expiry.
+    let rec = StateReader(&sb.store).instruction(&id).expect("tombstone");
+    assert!(rec.matched);
+    assert_eq!(rec.submitted.to_vec(), vec![lei(DA), lei(DB)]);
     assert_totals(&sb, UST_2034);
     assert_totals(&sb, USD);
     // Nothing is left to cancel.
@@ -2248,7 +2759,9 @@ fn an_instruction_with_a_single_payer_settles_at_once() {
     let r = accept(&mut sb, &[&k(DA)], gift);
     assert_eq!(r.events.last(), Some(&Event::InstructionMatched(id)));
     assert_eq!(bal(&sb, B_ACC, USD), CASH + 500);
-    assert!(StateReader(&sb.store).instruction(&id).is_none());
+    let rec = StateReader(&sb.store).instruction(&id).expect("tombstone");
+    assert!(rec.matched);
+    assert_eq!(rec.submitted.to_vec(), vec![lei(DA)]);
 }
 
 #[test]
@@ -2295,12 +2808,7 @@ fn cancel_instruction_authorization() {
     let trade_id = t.instruction_id();
     accept(&mut sb, &[&k(DA)], t);
     accept(&mut sb, &[&k(CB)], suspend(lei(DA)));
-    reject(
-        &mut sb,
-        &[&k(DA)],
-        cancel(trade_id),
-        C::ParticipantSuspended,
-    );
+    reject_suspended_sender(&mut sb, &[&k(DA)], cancel(trade_id));
     assert_eq!(held(&sb, A_ACC, UST_2034), BONDS);
     accept(&mut sb, &[&duo1(), &duo2()], cancel(id));
     assert_eq!(held(&sb, DUO_ACC, DUO_TOKEN), 0);
@@ -2434,12 +2942,7 @@ fn instruct_rejections() {
         C::AccountFrozen,
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        t(&dvp_legs(BONDS, PRICE)),
-        C::ParticipantSuspended,
-    );
+    reject_suspended_sender(&mut sb, &[&k(DB)], t(&dvp_legs(BONDS, PRICE)));
 }
 
 #[test]
@@ -2461,7 +2964,93 @@ fn matching_rechecks_compliance_and_keeps_the_first_half() {
     accept(&mut sb, &[&k(RG)], reinstate(lei(DA)));
     accept(&mut sb, &[&k(DB)], t);
     assert_eq!(bal(&sb, B_ACC, UST_2034), BONDS);
+    assert!(
+        StateReader(&sb.store)
+            .instruction(&id)
+            .expect("tombstone")
+            .matched
+    );
+}
+
+#[test]
+fn a_matched_instruction_stays_as_a_tombstone_until_its_expiry() {
+    let mut sb = world();
+    let t = trade(&sb, 60_000);
+    let id = t.instruction_id();
+    accept(&mut sb, &[&k(DA)], t.clone());
+    accept(&mut sb, &[&k(DB)], t.clone());
+    assert_eq!(bal(&sb, B_ACC, UST_2034), BONDS);
+    // A retried half cannot settle the trade again, nor hold anything ...
+    reject(&mut sb, &[&k(DA)], t.clone(), C::DuplicateInstruction);
+    reject(&mut sb, &[&k(DB)], t.clone(), C::DuplicateInstruction);
+    // ... and a settled trade cannot be cancelled.
+    reject(&mut sb, &[&k(DA)], cancel(id), C::InstructionNotFound);
+    reject(&mut sb, &[&k(DB)], cancel(id), C::InstructionNotFound);
+    // Another trade between the same parties settles as usual.
+    let other = instruct("TRADE-2", &dvp_legs(BONDS, PRICE), t.expires_at);
+    accept(&mut sb, &[&k(DA)], other.clone());
+    accept(&mut sb, &[&k(DB)], other);
+    assert_eq!(bal(&sb, B_ACC, UST_2034), 2 * BONDS);
+    // An unmatched half lapsing at the same instant, for contrast.
+    let lapsing = instruct("TRADE-3", &dvp_legs(H, 100), t.expires_at);
+    accept(&mut sb, &[&k(DA)], lapsing.clone());
+    assert_eq!(held(&sb, A_ACC, UST_2034), H);
+    // One millisecond before the expiry the tombstone is still there.
+    let until = t.expires_at.0 - sb.time.0;
+    let out = raw_block(&mut sb, until - 1, &[]);
+    assert!(out.block_events.is_empty());
+    assert!(
+        StateReader(&sb.store)
+            .instruction(&id)
+            .expect("tombstone")
+            .matched
+    );
+    // At the expiry it goes without a word; only the unmatched half is reported.
+    let out = raw_block(&mut sb, 1, &[]);
+    assert_eq!(
+        out.block_events,
+        vec![Event::InstructionExpired(lapsing.instruction_id())]
+    );
     assert!(StateReader(&sb.store).instruction(&id).is_none());
+    assert_eq!(held(&sb, A_ACC, UST_2034), 0);
+    assert_eq!(bal(&sb, A_ACC, UST_2034), FACE - 2 * BONDS);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH - 2 * PRICE);
+    assert_totals(&sb, UST_2034);
+    assert_totals(&sb, USD);
+    reject(&mut sb, &[&k(DA)], cancel(id), C::InstructionNotFound);
+}
+
+#[test]
+fn matching_checks_held_units_only_for_freezes_and_suspension() {
+    let mut sb = world();
+    let t = trade(&sb, 600_000);
+    let id = t.instruction_id();
+    accept(&mut sb, &[&k(DA)], t.clone());
+    // After dealer A's half the issuer locks the note up: A's held notes still deliver
+    // (free ones do not) ...
+    let lock_up = update_policy(&sb, UST_2034, |p| {
+        p.lockup_until = Some(Timestamp(u64::MAX))
+    });
+    accept(&mut sb, &[&k(TR)], lock_up);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, UST_2034, H),
+        C::LockedUp,
+    );
+    // ... but the credit side is checked in full: dealer A, with lapsed KYC, cannot
+    // receive the cash.
+    let pending = update_profile(&sb, lei(DA), |p| p.kyc.status = KycStatus::Pending);
+    accept(&mut sb, &[&k(CB)], pending);
+    reject(&mut sb, &[&k(DB)], t.clone(), C::KycNotVerified);
+    let verified = update_profile(&sb, lei(DA), |p| p.kyc.status = KycStatus::Verified);
+    accept(&mut sb, &[&k(CB)], verified);
+    let r = accept(&mut sb, &[&k(DB)], t);
+    assert_eq!(r.events.last(), Some(&Event::InstructionMatched(id)));
+    assert_eq!(bal(&sb, B_ACC, UST_2034), BONDS);
+    assert_eq!(bal(&sb, A_ACC, USD), CASH + PRICE);
+    assert_eq!(held(&sb, A_ACC, UST_2034), 0);
+    assert_totals(&sb, UST_2034);
 }
 
 // =============================================================================================
@@ -2600,12 +3189,7 @@ fn release_hold_without_lock_by_the_payer() {
         place_hold(4, leg(B_ACC, A_ACC, USD, 10), None, at),
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        release(4, None),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(DB)], release(4, None));
     assert_eq!(held(&sb, B_ACC, USD), 10);
 }
 
@@ -2683,7 +3267,7 @@ fn refund_hold_authorization() {
     reject(&mut sb, &[&duo1()], refund(1), C::InsufficientApprovals);
     reject(&mut sb, &[&k(CU)], refund(1), C::Unauthorized);
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(&mut sb, &[&k(DB)], refund(2), C::ParticipantSuspended);
+    reject_suspended(&mut sb, &[&k(DB)], refund(2));
     reject(&mut sb, &[&k(DA)], refund(99), C::HoldNotFound);
     accept(&mut sb, &[&duo1(), &duo2()], refund(1));
     assert_eq!(held(&sb, DUO_ACC, DUO_TOKEN), 0);
@@ -2808,11 +3392,10 @@ fn place_hold_rejections() {
         C::HoldExists,
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(DB)));
-    reject(
+    reject_suspended(
         &mut sb,
         &[&k(DB)],
         place_hold(2, leg(B_ACC, A_ACC, USD, 1), None, soon),
-        C::ParticipantSuspended,
     );
     assert_eq!(held(&sb, A_ACC, USD), ESCROW);
 }
@@ -2848,6 +3431,72 @@ fn release_rechecks_compliance_on_both_sides() {
     accept(&mut sb, &[&k(CU)], release(1, Some(secret())));
     assert_eq!(bal(&sb, A_ACC, USD), CASH + ESCROW);
     assert_eq!(holding(&sb, B_ACC, USD).held, 0);
+}
+
+#[test]
+fn releasing_a_hold_checks_the_payer_only_for_freezes_and_suspension() {
+    let mut sb = world();
+    let deadline = sb.time.plus_ms(600_000);
+    let notes = leg(A_ACC, B_ACC, UST_2034, H);
+    let cash = |amount| leg(A_ACC, B_ACC, USD, amount);
+    accept_all(
+        &mut sb,
+        &[&k(DA)],
+        vec![
+            place_hold(1, notes, Some(lock()), deadline),
+            place_hold(2, cash(100), None, deadline),
+            place_hold(3, cash(200), None, deadline),
+        ],
+    );
+    // The issuer then locks the note up: free notes are stuck, the hash-locked ones are
+    // delivered when the preimage is revealed.
+    let lock_up = update_policy(&sb, UST_2034, |p| {
+        p.lockup_until = Some(Timestamp(u64::MAX))
+    });
+    accept(&mut sb, &[&k(TR)], lock_up);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(5, notes, None, deadline),
+        C::LockedUp,
+    );
+    accept(&mut sb, &[&k(CU)], release(1, Some(secret())));
+    assert_eq!(bal(&sb, B_ACC, UST_2034), H);
+    // Dealer A's KYC lapses: its free cash is stuck, its held cash is paid.
+    let pending = update_profile(&sb, lei(DA), |p| p.kyc.status = KycStatus::Pending);
+    accept(&mut sb, &[&k(CB)], pending);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::KycNotVerified,
+    );
+    accept(&mut sb, &[&k(DA)], release(2, None));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 100);
+    // The beneficiary passed the credit rules when the holds were placed: a later KYC
+    // lapse or pause does not stop a release (a hash-locked release reveals its
+    // preimage, so it must not fail for less than a supervisor's block).
+    let pending = update_profile(&sb, lei(DB), |p| p.kyc.status = KycStatus::Pending);
+    accept(&mut sb, &[&k(CB)], pending);
+    accept(&mut sb, &[&k(CB)], pause(USD));
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, B_ACC, USD, 100),
+        C::InstrumentPaused,
+    );
+    // A supervisor's freeze of the payer's account stops held units.
+    accept(&mut sb, &[&k(RG)], freeze_account(A_ACC));
+    reject(&mut sb, &[&k(DA)], release(3, None), C::AccountFrozen);
+    accept(&mut sb, &[&k(RG)], unfreeze_account(A_ACC));
+    accept(&mut sb, &[&k(DA)], release(3, None));
+    accept(&mut sb, &[&k(CB)], unpause(USD));
+    let verified = update_profile(&sb, lei(DB), |p| p.kyc.status = KycStatus::Verified);
+    accept(&mut sb, &[&k(CB)], verified);
+    // (A suspended payer or beneficiary: see `release_rechecks_compliance_on_both_sides`.)
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 300);
+    assert_eq!(held(&sb, A_ACC, USD), 0);
+    assert_totals(&sb, USD);
 }
 
 // =============================================================================================
@@ -2946,18 +3595,8 @@ fn freeze_and_unfreeze_holding_rejections() {
         C::InsufficientFrozen,
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        freeze_holding(A_ACC, USD, 1),
-        C::ParticipantSuspended,
-    );
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        unfreeze_holding(A_ACC, USD, 1),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(RG)], freeze_holding(A_ACC, USD, 1));
+    reject_suspended(&mut sb, &[&k(RG)], unfreeze_holding(A_ACC, USD, 1));
     assert_eq!(
         holding(&sb, A_ACC, USD),
         Holding {
@@ -3110,12 +3749,7 @@ fn forced_transfer_rejections() {
         }
     );
     accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        forced(leg(B_ACC, A_ACC, UST_2034, H)),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(RG)], forced(leg(B_ACC, A_ACC, UST_2034, H)));
 }
 
 #[test]
@@ -3133,11 +3767,14 @@ fn recover_account_moves_every_holding_and_freezes_the_old_account() {
     accept(&mut sb, &[&k(DA)], place_hold(1, escrow_leg(), None, at));
     let (usd_holders, ust_holders) = (holders(&sb, USD), holders(&sb, UST_2034));
     let r = accept(&mut sb, &[&k(CB)], recover(A_ACC, new));
+    // The freeze carried over to the new account is reported on both accounts.
     assert_eq!(
         r.events,
         vec![
             moved(MoveKind::Recovery(14), A_ACC, new, USD, CASH - ESCROW),
             moved(MoveKind::Recovery(14), A_ACC, new, UST_2034, FACE),
+            Event::HoldingUnfrozen(A_ACC, UST_2034, 100 * H),
+            Event::HoldingFrozen(new, UST_2034, 100 * H, 14),
             moved(MoveKind::Recovery(14), A_ACC, new, DUO_TOKEN, 40),
             Event::AccountFrozen(A_ACC, 14),
         ]
@@ -3219,12 +3856,7 @@ fn recover_account_rejections() {
     reject(&mut sb, &[&k(RG)], recover(A_ACC, new), C::AccountFrozen);
     accept(&mut sb, &[&k(RG)], unfreeze_account(new));
     accept(&mut sb, &[&k(CB)], suspend(lei(RG)));
-    reject(
-        &mut sb,
-        &[&k(RG)],
-        recover(A_ACC, new),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(RG)], recover(A_ACC, new));
     assert!(!account(&sb, A_ACC).frozen);
     assert_eq!(bal(&sb, new, USD), 0);
     // The regulator (reinstated) may recover, like the operator.
@@ -3262,6 +3894,101 @@ fn recovery_is_bounded_in_holdings() {
         MAX_RECOVERY_HOLDINGS
     );
     assert!(StateReader(&sb.store).holdings(CU_ACC, 1_000).is_empty());
+}
+
+#[test]
+fn supervisory_orders_need_the_admin_threshold() {
+    let mut sb = world();
+    let new = AccountId(301);
+    accept(&mut sb, &[&k(DA)], open(new, lei(DA)));
+    // Sup (operator and regulator) acts with one key but administers with two.
+    accept(&mut sb, &[&sup1(), &sup2()], thresholds(sup_lei(), 1, 2));
+    // One key freezes (an act-level power) ...
+    accept(&mut sb, &[&sup1()], freeze_holding(A_ACC, USD, 100));
+    // ... but neither orders a transfer nor recovers an account.
+    let l = leg(A_ACC, B_ACC, USD, 100);
+    reject(&mut sb, &[&sup1()], forced(l), C::InsufficientApprovals);
+    reject(
+        &mut sb,
+        &[&sup1()],
+        recover(A_ACC, new),
+        C::InsufficientApprovals,
+    );
+    // An operator is no regulator for a forced transfer.
+    reject(
+        &mut sb,
+        &[&k(CB), &sup1()],
+        forced(l),
+        C::InsufficientApprovals,
+    );
+    accept(&mut sb, &[&sup1(), &sup2()], forced(l));
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 100);
+    accept(&mut sb, &[&sup1(), &sup2()], recover(A_ACC, new));
+    assert_eq!(bal(&sb, new, USD), CASH - 100);
+}
+
+#[test]
+fn recovery_reports_the_freeze_it_carries_over() {
+    let mut sb = world();
+    // Without a frozen part there is no freeze to report.
+    accept(&mut sb, &[&k(DB)], open(AccountId(401), lei(DB)));
+    let r = accept(&mut sb, &[&k(RG)], recover(B_ACC, AccountId(401)));
+    assert_eq!(
+        r.events,
+        vec![
+            moved(MoveKind::Recovery(14), B_ACC, AccountId(401), USD, CASH),
+            Event::AccountFrozen(B_ACC, 14),
+        ]
+    );
+    // Dealer A: part of its cash and all of its notes are frozen; its new account
+    // already has frozen cash of its own.
+    let new = AccountId(301);
+    accept(&mut sb, &[&k(DA)], open(new, lei(DA)));
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, new, USD, 1_000));
+    accept_all(
+        &mut sb,
+        &[&k(RG)],
+        vec![
+            freeze_holding(new, USD, 400),
+            freeze_holding(A_ACC, USD, 2_500),
+            freeze_holding(A_ACC, UST_2034, FACE),
+        ],
+    );
+    // A refused recovery reports nothing.
+    accept(&mut sb, &[&k(RG)], freeze_account(new));
+    reject(&mut sb, &[&k(RG)], recover(A_ACC, new), C::AccountFrozen);
+    accept(&mut sb, &[&k(RG)], unfreeze_account(new));
+    let r = accept(&mut sb, &[&k(CB)], recover(A_ACC, new));
+    assert_eq!(
+        r.events,
+        vec![
+            moved(MoveKind::Recovery(14), A_ACC, new, USD, CASH - 1_000),
+            Event::HoldingUnfrozen(A_ACC, USD, 2_500),
+            Event::HoldingFrozen(new, USD, 2_500, 14),
+            moved(MoveKind::Recovery(14), A_ACC, new, UST_2034, FACE),
+            Event::HoldingUnfrozen(A_ACC, UST_2034, FACE),
+            Event::HoldingFrozen(new, UST_2034, FACE, 14),
+            Event::AccountFrozen(A_ACC, 14),
+        ]
+    );
+    assert_eq!(
+        holding(&sb, new, USD),
+        Holding {
+            balance: CASH,
+            held: 0,
+            frozen: 400 + 2_500
+        }
+    );
+    assert_eq!(
+        holding(&sb, new, UST_2034),
+        Holding {
+            balance: FACE,
+            held: 0,
+            frozen: FACE
+        }
+    );
+    assert_eq!(holding(&sb, A_ACC, USD), Holding::default());
+    assert_eq!(holding(&sb, A_ACC, UST_2034), Holding::default());
 }
 
 // =============================================================================================
@@ -3474,6 +4201,70 @@ fn max_holders_is_checked_on_the_credit_side() {
 }
 
 #[test]
+fn max_holders_refuses_only_a_credit_that_adds_a_holder() {
+    let mut sb = world();
+    accept_all(
+        &mut sb,
+        &[&k(DA)],
+        vec![
+            transfer(A_ACC, B_ACC, UST_2034, 100 * H),
+            transfer(A_ACC, CU_ACC, UST_2034, 100 * H),
+        ],
+    );
+    assert_eq!(holders(&sb, UST_2034), 3);
+    // The issuer lowers the cap below the number of holders.
+    let op = update_policy(&sb, UST_2034, |p| p.max_holders = Some(2));
+    accept(&mut sb, &[&k(TR)], op);
+    // Existing holders still receive: by transfer, mint, settlement and hold release.
+    accept(&mut sb, &[&k(DA)], transfer(A_ACC, B_ACC, UST_2034, H));
+    accept(&mut sb, &[&k(TR)], mint(UST_2034, CU_ACC, H));
+    accept(
+        &mut sb,
+        &[&k(DB), &k(CU)],
+        settle(&[
+            leg(B_ACC, CU_ACC, UST_2034, H),
+            leg(CU_ACC, A_ACC, UST_2034, H),
+        ]),
+    );
+    let at = sb.time.plus_ms(60_000);
+    accept(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, leg(A_ACC, B_ACC, UST_2034, H), None, at),
+    );
+    accept(&mut sb, &[&k(DA)], release(1, None));
+    assert_eq!(holders(&sb, UST_2034), 3);
+    // A newcomer does not.
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        transfer(A_ACC, TR_ACC, UST_2034, H),
+        C::MaxHoldersExceeded,
+    );
+    reject(
+        &mut sb,
+        &[&k(TR)],
+        mint(UST_2034, TR_ACC, H),
+        C::MaxHoldersExceeded,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(2, leg(A_ACC, TR_ACC, UST_2034, H), None, at),
+        C::MaxHoldersExceeded,
+    );
+    // A whole position changing hands does not grow the count.
+    let whole = bal(&sb, CU_ACC, UST_2034);
+    accept(
+        &mut sb,
+        &[&k(CU)],
+        transfer(CU_ACC, TR_ACC, UST_2034, whole),
+    );
+    assert_eq!(holders(&sb, UST_2034), 3);
+    assert_totals(&sb, UST_2034);
+}
+
+#[test]
 fn lock_up_is_checked_on_the_debit_side_until_its_instant() {
     let mut sb = world();
     let until = sb.time.plus_ms(10_000);
@@ -3598,12 +4389,7 @@ fn a_suspended_holder_is_neither_debited_nor_credited() {
         C::HolderSuspended,
     );
     // Debit side: the holder itself cannot act, and a forced debit is the regulator's.
-    reject(
-        &mut sb,
-        &[&k(DB)],
-        transfer(B_ACC, A_ACC, USD, 100),
-        C::ParticipantSuspended,
-    );
+    reject_suspended(&mut sb, &[&k(DB)], transfer(B_ACC, A_ACC, USD, 100));
     accept(&mut sb, &[&k(RG)], forced(leg(B_ACC, A_ACC, USD, 100)));
     assert_eq!(bal(&sb, B_ACC, USD), CASH - 100);
     // (The debit-side HolderSuspended through a hash-lock release or a match is covered by

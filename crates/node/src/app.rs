@@ -104,6 +104,13 @@ impl AppState {
         })))
     }
 
+    /// Replaces the (empty) state with what storage holds: the state after the finalized
+    /// block at `height`. Called once at startup, before consensus runs.
+    pub fn restore(&self, base: BTreeMap<Vec<u8>, Vec<u8>>, height: u64) {
+        let mut inner = self.lock();
+        inner.cache = StateCache::unanchored(base, height);
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A poisoned lock means a panic mid-execution: the invariant is gone, stop.
         self.0.lock().expect("application state lock poisoned")
@@ -199,7 +206,25 @@ impl Inner {
     }
 }
 
-async fn commit<E: Spawner + StorageContext>(mut batch: Unmerk<E>, writes: &Writes) -> Merk<E> {
+/// Metadata committed with each block's state: its height, so a restarted node knows
+/// which block the stored state reflects.
+fn height_metadata(height: u64) -> Vec<u8> {
+    height.to_be_bytes().to_vec()
+}
+
+/// The height recorded by [height_metadata], if any.
+pub fn metadata_height(metadata: Option<&[u8]>) -> Option<u64> {
+    metadata
+        .and_then(|m| <[u8; 8]>::try_from(m).ok())
+        .map(u64::from_be_bytes)
+}
+
+async fn commit<E: Spawner + StorageContext>(
+    batch: Unmerk<E>,
+    height: u64,
+    writes: &Writes,
+) -> Merk<E> {
+    let mut batch = batch.with_metadata(height_metadata(height));
     for (k, v) in writes {
         batch = batch.write(k.clone(), v.clone());
     }
@@ -241,17 +266,32 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
         let time = Timestamp(now_ms.clamp(parent.time.0, parent.time.0 + MAX_BLOCK_TIME_STEP_MS));
         let height = parent.height().get() + 1;
+        // Transactions already in the unfinalized blocks this proposal extends must not be
+        // included again.
+        let in_flight: std::collections::BTreeSet<Hash32> = {
+            let shared = self.state.lock();
+            shared
+                .cache
+                .pending_chain(&hash32(&parent.digest()))
+                .iter()
+                .filter_map(|d| shared.outcomes.get(d))
+                .flat_map(|(_, o)| o.receipts.iter().map(|r| r.tx_id))
+                .collect()
+        };
         let txs: Vec<VerifiedTx> = {
             let mempool = input.provider.0.lock().expect("mempool lock poisoned");
-            mempool.select(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES)
+            mempool.select_excluding(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, &in_flight)
         };
         let (writes, outcome) = {
-            let shared = self.state.lock();
+            let mut shared = self.state.lock();
+            shared
+                .cache
+                .anchor(hash32(&parent.digest()), parent.height().get());
             shared
                 .execute(&hash32(&parent.digest()), height, time, &txs)
                 .ok()?
         };
-        let merkleized = commit::<E>(batches, &writes).await;
+        let merkleized = commit::<E>(batches, height, &writes).await;
         let block = LedgerBlock {
             context: consensus,
             parent: parent.digest(),
@@ -283,7 +323,10 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let parent = ancestry.next().await?;
         let (block, parent) = (block.inner().clone(), parent.inner().clone());
         let checked = {
-            let shared = self.state.lock();
+            let mut shared = self.state.lock();
+            shared
+                .cache
+                .anchor(hash32(&parent.digest()), parent.height.get());
             (|| {
                 if block.height.get() != parent.height.get() + 1 || block.parent != parent.digest()
                 {
@@ -302,7 +345,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             Ok(done) => done,
             Err(_why) => return None,
         };
-        let merkleized = commit::<E>(batches, &writes).await;
+        let merkleized = commit::<E>(batches, block.height.get(), &writes).await;
         if merkleized.root() != block.state_root {
             return None;
         }
@@ -336,7 +379,8 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
     ) {
         let digest = hash32(&block.digest());
         let mut shared = self.state.lock();
-        if shared.cache.tip().0 == digest {
+        let (tip, tip_height) = shared.cache.tip();
+        if tip == Some(digest) || block.height.get() <= tip_height {
             return; // already applied (finalized may repeat after a crash)
         }
         shared

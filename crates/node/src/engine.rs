@@ -296,6 +296,29 @@ where
     )
     .await;
 
+    // After a restart, the authenticated store holds the state of the last finalized block
+    // it applied: load it into the execution cache before consensus resumes.
+    {
+        let db = StateDb::<E>::init(
+            context.child("preload"),
+            state_db_config(&prefix, page_cache.clone()),
+            None,
+        )
+        .await
+        .expect("opening the state store");
+        let metadata = db.get_metadata().await.expect("reading state metadata");
+        if let Some(height) = crate::app::metadata_height(metadata.as_deref()) {
+            let mut base = std::collections::BTreeMap::new();
+            let mut stream = std::pin::pin!(db.stream_range(..));
+            while let Some(entry) = futures::StreamExt::next(&mut stream).await {
+                let (k, v) = entry.expect("reading the state store");
+                base.insert(k, v);
+            }
+            tracing::info!(height, keys = base.len(), "restored state from storage");
+            cfg.state.restore(base, height);
+        }
+    }
+
     let app = LedgerApp::new(genesis.clone(), cfg.state.clone(), cfg.mempool.clone());
     let (stateful, stateful_mailbox) = Stateful::new(
         context.child("stateful"),

@@ -225,6 +225,17 @@ impl Mempool {
     /// Up to `max_txs` transactions totalling at most `max_bytes`, round-robin across
     /// senders, each sender's in nonce order. Nothing is removed.
     pub fn select(&self, max_txs: usize, max_bytes: usize) -> Vec<VerifiedTx> {
+        self.select_excluding(max_txs, max_bytes, &std::collections::BTreeSet::new())
+    }
+
+    /// As [Mempool::select], skipping `exclude` (e.g. transactions already in the
+    /// not-yet-finalized blocks the proposal builds on).
+    pub fn select_excluding(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        exclude: &std::collections::BTreeSet<Hash32>,
+    ) -> Vec<VerifiedTx> {
         let mut cursors: Vec<std::collections::btree_map::Values<'_, u64, Hash32>> = self
             .senders
             .iter()
@@ -237,7 +248,9 @@ impl Mempool {
                 if out.len() >= max_txs {
                     return out;
                 }
-                let Some(id) = cursor.next() else { continue };
+                let Some(id) = cursor.find(|id| !exclude.contains(*id)) else {
+                    continue;
+                };
                 let entry = &self.entries[id];
                 if bytes + entry.size > max_bytes {
                     return out;

@@ -146,7 +146,8 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             .try_collect()
             .expect("distinct keys");
         let _ = oracle.track(0, peers);
-        let quota = Quota::per_second(NZU32!(100_000));
+        // Receive buffers are preallocated from the quota: keep it to what consensus needs.
+        let quota = Quota::per_second(NZU32!(1_024));
         let mut registered = engine::CHANNELS.map(|ch| Some(network.register(ch, quota)));
         let mut take = |i: usize| registered[i].take().expect("registered once");
         let channels = Channels {

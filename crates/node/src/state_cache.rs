@@ -41,7 +41,9 @@ pub enum CacheError {
 #[derive(Debug, Default)]
 pub struct StateCache {
     base: BTreeMap<Vec<u8>, Vec<u8>>,
-    tip: Hash32,
+    /// Digest of the block the base reflects; unknown right after loading the base from
+    /// storage until the first child of that block is executed (see [StateCache::anchor]).
+    tip: Option<Hash32>,
     tip_height: u64,
     candidates: BTreeMap<Hash32, Candidate>,
 }
@@ -51,14 +53,33 @@ impl StateCache {
     pub fn new(base: BTreeMap<Vec<u8>, Vec<u8>>, tip: Hash32, height: u64) -> Self {
         Self {
             base,
-            tip,
+            tip: Some(tip),
             tip_height: height,
             candidates: BTreeMap::new(),
         }
     }
 
-    /// The finalized tip and its height.
-    pub fn tip(&self) -> (Hash32, u64) {
+    /// A cache whose base was loaded from storage: the state after the finalized block
+    /// at `height`, whose digest storage does not record.
+    pub fn unanchored(base: BTreeMap<Vec<u8>, Vec<u8>>, height: u64) -> Self {
+        Self {
+            base,
+            tip: None,
+            tip_height: height,
+            candidates: BTreeMap::new(),
+        }
+    }
+
+    /// Learns the tip's digest from a block about to execute on it: only the finalized
+    /// block at the tip height can be the parent of a block at the next height.
+    pub fn anchor(&mut self, parent: Hash32, parent_height: u64) {
+        if self.tip.is_none() && parent_height == self.tip_height {
+            self.tip = Some(parent);
+        }
+    }
+
+    /// The finalized tip (if known) and its height.
+    pub fn tip(&self) -> (Option<Hash32>, u64) {
         (self.tip, self.tip_height)
     }
 
@@ -69,14 +90,14 @@ impl StateCache {
 
     /// Whether `block` has been executed (finalized tip or live candidate).
     pub fn knows(&self, block: &Hash32) -> bool {
-        *block == self.tip || self.candidates.contains_key(block)
+        self.tip == Some(*block) || self.candidates.contains_key(block)
     }
 
     /// A view of the state as of `parent`, to execute a child block against.
     pub fn view(&self, parent: &Hash32) -> Result<ForkView<'_>, CacheError> {
         let mut chain = Vec::new();
         let mut at = *parent;
-        while at != self.tip {
+        while Some(at) != self.tip {
             let c = self
                 .candidates
                 .get(&at)
@@ -91,6 +112,18 @@ impl StateCache {
         })
     }
 
+    /// The candidates from `block` back to (not including) the finalized tip, nearest
+    /// first; empty if `block` is the tip or unknown.
+    pub fn pending_chain(&self, block: &Hash32) -> Vec<Hash32> {
+        let mut out = Vec::new();
+        let mut at = *block;
+        while let Some(c) = self.candidates.get(&at) {
+            out.push(at);
+            at = c.parent;
+        }
+        out
+    }
+
     /// Records the writes of `block`, executed on `parent`.
     pub fn insert(
         &mut self,
@@ -98,7 +131,7 @@ impl StateCache {
         parent: Hash32,
         writes: Writes,
     ) -> Result<(), CacheError> {
-        let height = if parent == self.tip {
+        let height = if Some(parent) == self.tip {
             self.tip_height + 1
         } else {
             self.candidates
@@ -127,7 +160,8 @@ impl StateCache {
             .remove(block)
             .ok_or(CacheError::UnknownParent(*block))?;
         assert_eq!(
-            c.parent, self.tip,
+            Some(c.parent),
+            self.tip,
             "finalized block must extend the finalized tip"
         );
         for (k, w) in c.writes.iter() {
@@ -136,7 +170,7 @@ impl StateCache {
                 None => self.base.remove(k),
             };
         }
-        self.tip = *block;
+        self.tip = Some(*block);
         self.tip_height = c.height;
         // Keep only candidates that descend from the new tip.
         let mut keep: BTreeMap<Hash32, Candidate> = BTreeMap::new();
@@ -288,11 +322,23 @@ mod tests {
 
         // Finalizing block 1 drops the sibling, keeps block 2.
         cache.finalize(&h(1)).unwrap();
-        assert_eq!(cache.tip(), (h(1), 11));
+        assert_eq!(cache.tip(), (Some(h(1)), 11));
         assert!(cache.knows(&h(2)) && !cache.knows(&h(3)));
         assert_eq!(cache.finalized().get(b"a".as_slice()), Some(&b"1".to_vec()));
         cache.finalize(&h(2)).unwrap();
         assert_eq!(cache.finalized().len(), 1);
+    }
+
+    #[test]
+    fn an_unanchored_cache_learns_its_tip_from_the_next_block() {
+        let mut cache = StateCache::unanchored(BTreeMap::new(), 5);
+        assert!(cache.view(&h(1)).is_err());
+        cache.anchor(h(1), 4); // wrong height: ignored
+        assert_eq!(cache.tip(), (None, 5));
+        cache.anchor(h(1), 5);
+        assert_eq!(cache.tip(), (Some(h(1)), 5));
+        cache.anchor(h(2), 5); // already anchored
+        assert!(cache.view(&h(1)).is_ok() && cache.view(&h(2)).is_err());
     }
 
     #[test]

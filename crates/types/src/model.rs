@@ -142,6 +142,11 @@ impl InvestorClasses {
         Self(classes.iter().fold(0, |m, c| m | (1 << (*c as u8))))
     }
 
+    /// Whether the set is empty (any class passes).
+    pub fn is_any(self) -> bool {
+        self.0 == 0
+    }
+
     /// Whether `class` passes: the set is empty or holds it.
     pub fn allows(self, class: InvestorClass) -> bool {
         self.0 == 0 || self.0 & (1 << (class as u8)) != 0

@@ -63,7 +63,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if self.time >= rec.deadline {
             return fail(ResultCode::HoldExpired);
         }
-        self.move_units(&rec.leg, Debit::Held, MoveKind::HoldRelease)?;
+        self.move_units(&rec.leg, Debit::HoldRelease, MoveKind::HoldRelease)?;
         self.st.delete(&keys::hold(op.hold));
         self.events.push(Event::HoldReleased(op.hold));
         Ok(())

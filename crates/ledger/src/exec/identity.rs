@@ -66,16 +66,16 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     /// A participant changes its own keys at its admin threshold; anyone else's keys change
-    /// only under dual control: an operator at its admin threshold and a regulator.
+    /// only under dual control: an operator at its admin threshold and a regulator that is
+    /// a different participant.
     fn authorize_keys_change(&self, lei: &Lei) -> Check {
         let own = self.authorize(lei, Level::Admin);
         if own.is_ok() {
             return own;
         }
-        match self.authorize_role(OPERATOR, Level::Admin) {
-            Ok(()) => self.authorize_role(&[Role::Regulator], Level::Act),
+        match self.authorize_dual_control() {
             Err(ResultCode::Unauthorized) => own,
-            Err(code) => Err(code),
+            other => other,
         }
     }
 
@@ -135,7 +135,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             .iter()
             .any(|r| op.profile.roles.has(*r) && !rec.profile.roles.has(*r));
         if grants_supervision && !self.genesis {
-            self.authorize_role(&[Role::Regulator], Level::Act)?;
+            self.authorize_dual_control()?;
         }
         rec.profile = op.profile.clone();
         self.put_participant(&op.lei, &rec);

@@ -41,6 +41,9 @@ pub(crate) enum Debit {
     /// From units already held for this movement (hold release, matched instruction),
     /// with debit compliance.
     Held,
+    /// Units held by a hold being released: only supervisory blocks (freeze, suspension)
+    /// apply, on both sides; every other rule was checked when the hold was placed.
+    HoldRelease,
     /// By order (forced transfer, recovery): no debit compliance; frozen units may move,
     /// held units may not.
     Ordered,
@@ -167,6 +170,35 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             }
         }
         fail(best)
+    }
+
+    /// Dual control: an operator at its admin threshold and a regulator at its threshold,
+    /// two different participants (one participant holding both roles is not enough).
+    pub fn authorize_dual_control(&self) -> Check {
+        if self.genesis {
+            return Ok(());
+        }
+        let approved = |role: Role, level: Level| -> Result<Vec<Lei>, ResultCode> {
+            let mut out = Vec::new();
+            let mut best = ResultCode::Unauthorized;
+            for lei in self.approvals.keys() {
+                if !self.participant(lei)?.profile.roles.has(role) {
+                    continue;
+                }
+                match self.authorize(lei, level) {
+                    Ok(()) => out.push(*lei),
+                    Err(code) => best = code,
+                }
+            }
+            if out.is_empty() { Err(best) } else { Ok(out) }
+        };
+        let operators = approved(Role::Operator, Level::Admin)?;
+        let regulators = approved(Role::Regulator, Level::Act)?;
+        if operators.iter().any(|o| regulators.iter().any(|r| r != o)) {
+            Ok(())
+        } else {
+            fail(ResultCode::Unauthorized)
+        }
     }
 
     /// `lei` itself at `level`, or a holder of one of `roles` at the same level.
@@ -316,7 +348,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             // supervisor imposes since then (freeze, suspension) stop them: an issuer's
             // later pause or lock-up must not strand a hash-locked swap whose preimage
             // the release reveals.
-            Debit::Held => Self::check_supervisory(&from_acc, &from_owner)?,
+            Debit::Held | Debit::HoldRelease => Self::check_supervisory(&from_acc, &from_owner)?,
             Debit::Ordered => {}
         }
         let from_exits = from_h.balance == leg.amount;
@@ -326,7 +358,14 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             .balance
             .checked_add(leg.amount)
             .ok_or(ResultCode::Overflow)?;
-        self.check_credit(&to_acc, &to_owner, &inst, to_after, holders_after)?;
+        if debit == Debit::HoldRelease {
+            // The beneficiary passed every credit rule when the hold was placed; since then
+            // only a supervisor's freeze or suspension may stop the release (a hash-locked
+            // release reveals its preimage, so it must not fail for anything less).
+            Self::check_supervisory(&to_acc, &to_owner)?;
+        } else {
+            self.check_credit(&to_acc, &to_owner, &inst, to_after, holders_after)?;
+        }
         if inst.status == InstrumentStatus::Matured {
             return fail(ResultCode::InstrumentMatured);
         }
@@ -337,7 +376,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
                     return fail(ResultCode::InsufficientBalance);
                 }
             }
-            Debit::Held => {
+            Debit::Held | Debit::HoldRelease => {
                 // The caller guarantees these units were held for this very movement.
                 assert!(
                     from_h.held >= leg.amount && from_h.balance >= leg.amount,
