@@ -55,7 +55,9 @@ fn render() -> String {
          order of the regulator or operator) but not the credited side's. Units already\n\
          held (a hold being released, a matched instruction) passed the debited side's rules\n\
          when they were locked; at settlement only `AccountFrozen` and `HolderSuspended`\n\
-         apply to them, so a later pause or lock-up cannot strand a hash-locked swap.\n\
+         apply to them, so a later pause or lock-up cannot strand a hash-locked swap. A hold\n\
+         release likewise checks the beneficiary only for `AccountFrozen` and\n\
+         `HolderSuspended` (its credit rules were checked when the hold was placed).\n\
          `MaxHoldersExceeded` applies only to a credit that adds a holder.\n",
     );
     out
