@@ -90,7 +90,7 @@ fn spawn(genesis: &GenesisFile, args: &Args) -> Result<Vec<Node>, String> {
             .arg(&home)
             .env(
                 "RUST_LOG",
-                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,tally_node=info".into()),
             )
             .stdin(Stdio::null())
             .stdout(log)

@@ -212,7 +212,7 @@ fn height_metadata(height: u64) -> Vec<u8> {
     height.to_be_bytes().to_vec()
 }
 
-/// The height recorded by [height_metadata], if any.
+/// The block height recorded as state metadata, if any.
 pub fn metadata_height(metadata: Option<&[u8]>) -> Option<u64> {
     metadata
         .and_then(|m| <[u8; 8]>::try_from(m).ok())

@@ -31,8 +31,8 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// Bytes from hex.
 pub fn from_hex(s: &str) -> Result<Vec<u8>, GenesisError> {
-    if s.len() % 2 != 0 {
-        return Err(GenesisError::Invalid(format!("odd-length hex: {s}")));
+    if !s.is_ascii() || !s.len().is_multiple_of(2) {
+        return Err(GenesisError::Invalid(format!("not hex: {s}")));
     }
     (0..s.len())
         .step_by(2)
