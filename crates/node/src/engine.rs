@@ -350,8 +350,10 @@ where
     marshal_actor.start(stateful_mailbox, buffer, resolver);
     stateful.start();
 
+    // Simplex runs on the validator's own context: its task is the root of the validator's
+    // supervision tree, so aborting the returned handle stops every actor (a crash).
     let engine = simplex::Engine::new(
-        context.child("simplex"),
+        context,
         simplex::Config {
             scheme: cfg.scheme,
             elector: Random::<Sha256>::new(RandomVersion::V1),
