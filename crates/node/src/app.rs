@@ -190,6 +190,38 @@ impl Inner {
         Ok((view.into_writes(), outcome))
     }
 
+    /// Splits proposal candidates (each sender's in nonce order) into those that can apply
+    /// on top of `parent`, in order, and those whose nonce is already used there (stale:
+    /// drop them from the mempool). A transaction whose nonce is ahead waits, so a block
+    /// never carries a transaction it would refuse for a nonce gap.
+    fn ready(
+        &self,
+        parent: &Hash32,
+        candidates: Vec<VerifiedTx>,
+    ) -> (Vec<VerifiedTx>, Vec<Hash32>) {
+        let Ok(view) = self.cache.view(parent) else {
+            return (Vec::new(), Vec::new());
+        };
+        let reader = tally_ledger::StateReader(&view);
+        let mut expected: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+        let (mut ready, mut stale) = (Vec::new(), Vec::new());
+        for tx in candidates {
+            let sender = &tx.tx().sender;
+            let next = expected
+                .entry(sender.as_ref().to_vec())
+                .or_insert_with(|| reader.next_nonce(sender));
+            match tx.tx().nonce.cmp(next) {
+                std::cmp::Ordering::Equal => {
+                    *next += 1;
+                    ready.push(tx);
+                }
+                std::cmp::Ordering::Less => stale.push(tx.id()),
+                std::cmp::Ordering::Greater => {}
+            }
+        }
+        (ready, stale)
+    }
+
     fn verify<R: CryptoRng>(
         &self,
         raw: &[Vec<u8>],
@@ -278,10 +310,25 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
                 .flat_map(|(_, o)| o.receipts.iter().map(|r| r.tx_id))
                 .collect()
         };
-        let txs: Vec<VerifiedTx> = {
+        let candidates: Vec<VerifiedTx> = {
             let mempool = input.provider.0.lock().expect("mempool lock poisoned");
             mempool.select_excluding(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, &in_flight)
         };
+        let (txs, stale) = {
+            let mut shared = self.state.lock();
+            shared
+                .cache
+                .anchor(hash32(&parent.digest()), parent.height().get());
+            shared.ready(&hash32(&parent.digest()), candidates)
+        };
+        if !stale.is_empty() {
+            input
+                .provider
+                .0
+                .lock()
+                .expect("mempool lock poisoned")
+                .remove(&stale);
+        }
         let (writes, outcome) = {
             let mut shared = self.state.lock();
             shared

@@ -34,6 +34,7 @@ pub fn router(api: Api) -> Router {
         .route("/tx", post(submit))
         .route("/tx/{id}", get(tx_status))
         .route("/status", get(status))
+        .route("/block/{height}", get(block))
         .layer(DefaultBodyLimit::max(MAX_TX_BYTES + 1024))
         .with_state(api)
 }
@@ -126,6 +127,36 @@ async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> Response {
     let pending = api.mempool.0.lock().is_ok_and(|p| p.contains(&id));
     let status = if pending { "pending" } else { "unknown" };
     Json(json!({ "tx_id": id.to_hex(), "status": status })).into_response()
+}
+
+async fn block(State(api): State<Api>, Path(height): Path<String>) -> Response {
+    let Ok(height) = height.parse::<u64>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadHeight",
+            "expected a block height",
+        );
+    };
+    match api
+        .state
+        .finalized_blocks()
+        .iter()
+        .find(|b| b.height == height)
+    {
+        Some(b) => Json(json!({
+            "height": b.height,
+            "digest": b.digest.to_hex(),
+            "state_root": b.state_root.to_hex(),
+            "time_ms": b.time.0,
+            "tx_count": b.outcome.receipts.len(),
+        }))
+        .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "BlockNotFound",
+            format!("block {height} is not finalized or no longer in memory"),
+        ),
+    }
 }
 
 async fn status(State(api): State<Api>) -> Response {

@@ -1,0 +1,225 @@
+//! Real processes: four validators started with the `tally` binary on loopback. Signed
+//! transfers are submitted over HTTP; one validator is killed with SIGKILL while they
+//! settle, then restarted. It must catch up to the same state roots, and every transfer
+//! acknowledged as final must stay final and applied.
+
+use commonware_cryptography::Signer as _;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tally_ledger::demo::{self, USD, member};
+use tally_types::codec::BoundedVec;
+use tally_types::model::Leg;
+use tally_types::ops::Transfer;
+use tally_types::{ChainId, Operation, Timestamp, Transaction};
+
+const TALLY: &str = env!("CARGO_BIN_EXE_tally");
+const VALIDATORS: usize = 4;
+const TRANSFERS: u64 = 40;
+
+struct Net {
+    dir: PathBuf,
+    apis: Vec<String>,
+    children: Vec<Option<Child>>,
+}
+
+impl Drop for Net {
+    fn drop(&mut self) {
+        for c in self.children.iter_mut().flatten() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        // Keep the homes and logs of a failed run for diagnosis.
+        if std::thread::panicking() {
+            eprintln!("node homes and logs kept in {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn start(dir: &Path, i: usize) -> Child {
+    let home = dir.join(format!("node-{i}"));
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(home.join("node.log"))
+        .unwrap();
+    Command::new(TALLY)
+        .args(["node", "start", "--home"])
+        .arg(&home)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+fn get(url: &str) -> Option<Value> {
+    let body = ureq::get(url)
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    serde_json::from_str(&body).ok()
+}
+
+fn height(api: &str) -> u64 {
+    get(&format!("{api}/status"))
+        .and_then(|v| v["finalized_height"].as_u64())
+        .unwrap_or(0)
+}
+
+fn wait(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn tx_status(api: &str, id: &str) -> Option<Value> {
+    get(&format!("{api}/tx/{id}")).filter(|v| v["status"] == "final")
+}
+
+/// Ignored in CI until a SIGKILLed validator is shown to catch up over real links (see
+/// docs/node.md); run with `cargo test -p tally-cli --test process -- --ignored`.
+#[test]
+#[ignore]
+fn a_killed_validator_recovers_and_nothing_final_is_lost() {
+    let dir = std::env::temp_dir().join(format!("tally-process-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // Ports away from the localnet default, distinct per test process.
+    // Below the kernel's ephemeral range (32768+), so no outgoing connection can take them.
+    let base = 20_000 + (std::process::id() % 1_500) * 8;
+    let status = Command::new(TALLY)
+        .args([
+            "genesis",
+            "new",
+            "--validators",
+            "4",
+            "--base-port",
+            &base.to_string(),
+            "--home",
+        ])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let apis: Vec<String> = (0..VALIDATORS)
+        .map(|i| format!("http://127.0.0.1:{}", base + 2 * i as u32 + 1))
+        .collect();
+    let mut net = Net {
+        dir: dir.clone(),
+        apis: apis.clone(),
+        children: (0..VALIDATORS).map(|i| Some(start(&dir, i))).collect(),
+    };
+    wait("the first finalized block", Duration::from_secs(90), || {
+        net.apis.iter().all(|a| height(a) >= 1)
+    });
+
+    // Signed transfers, submitted round-robin to every validator.
+    let chain = ChainId::new(demo::CHAIN).unwrap();
+    let (a, b) = (member("dealer-a"), member("dealer-b"));
+    let now_ms = u64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    )
+    .unwrap();
+    let mut ids = Vec::new();
+    for nonce in 0..TRANSFERS {
+        let leg = Leg {
+            from: a.account,
+            to: b.account,
+            instrument: USD,
+            amount: 1_000 + u128::from(nonce),
+        };
+        let tx = Transaction {
+            sender: a.key().public_key(),
+            nonce,
+            expires_at: Timestamp(now_ms + 600_000),
+            operations: BoundedVec::new(vec![Operation::Transfer(Transfer { leg })]).unwrap(),
+        }
+        .sign(&chain, &[&a.key()]);
+        // Validators 0-2 take the submissions (a transaction waiting in the mempool of a
+        // validator that dies is gone with it: mempools are not shared yet), so their
+        // proposers must order one sender's transactions across validators by nonce.
+        let api = &apis[usize::try_from(nonce).unwrap() % (VALIDATORS - 1)];
+        let mut resp = ureq::post(&format!("{api}/tx"))
+            .send(&tx.to_bytes()[..])
+            .unwrap();
+        let v: Value = serde_json::from_str(&resp.body_mut().read_to_string().unwrap()).unwrap();
+        ids.push(v["tx_id"].as_str().unwrap().to_string());
+        if nonce == TRANSFERS / 2 {
+            // Mid-load: wait for the first ones to be final, then SIGKILL validator 3.
+            wait(
+                "the first transfers to be final",
+                Duration::from_secs(60),
+                || {
+                    ids.iter()
+                        .take(5)
+                        .all(|id| tx_status(&apis[0], id).is_some())
+                },
+            );
+            let mut victim = net.children[3].take().unwrap();
+            victim.kill().unwrap(); // SIGKILL
+            victim.wait().unwrap();
+        }
+    }
+    // The three others (a quorum) finalize everything.
+    wait(
+        "every transfer to be final",
+        Duration::from_secs(90),
+        || ids.iter().all(|id| tx_status(&apis[0], id).is_some()),
+    );
+    let acknowledged: Vec<Value> = ids
+        .iter()
+        .map(|id| tx_status(&apis[0], id).unwrap())
+        .collect();
+    assert!(
+        acknowledged.iter().all(|v| v["code_name"] == "Ok"),
+        "{acknowledged:?}"
+    );
+
+    // Restart validator 3 from its storage: it catches up.
+    let target = height(&apis[0]) + 5;
+    net.children[3] = Some(start(&dir, 3));
+    wait(
+        "the restarted validator to catch up",
+        Duration::from_secs(90),
+        || height(&apis[3]) >= target,
+    );
+
+    // Same state root at the same height on every validator.
+    let h = height(&apis[3]);
+    wait(
+        "every validator to reach the compared height",
+        Duration::from_secs(60),
+        || apis.iter().all(|a| height(a) >= h),
+    );
+    let roots: Vec<String> = apis
+        .iter()
+        .map(|a| {
+            get(&format!("{a}/block/{h}"))
+                .and_then(|v| v["state_root"].as_str().map(str::to_string))
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        roots.iter().all(|r| *r == roots[0]),
+        "roots differ at height {h}: {roots:?}"
+    );
+
+    // Nothing acknowledged was lost: still final, still applied, on the survivors.
+    for (id, before) in ids.iter().zip(&acknowledged) {
+        let after = tx_status(&apis[1], id).unwrap_or_else(|| panic!("{id} no longer final"));
+        assert_eq!(after["height"], before["height"]);
+        assert_eq!(after["code_name"], "Ok");
+    }
+    drop(net);
+}
