@@ -90,6 +90,8 @@ pub struct EngineConfig {
     pub mempool: MempoolHandle,
     /// Consensus timing.
     pub timeouts: ConsensusTimeouts,
+    /// Transactions admitted through this validator's API, to forward to the others.
+    pub gossip: Option<futures::channel::mpsc::Receiver<Vec<u8>>>,
 }
 
 /// The p2p channels a validator uses, in registration order.
@@ -104,10 +106,12 @@ pub struct Channels<S, R> {
     pub backfill: (S, R),
     /// 4: block broadcast.
     pub broadcast: (S, R),
+    /// 5: transaction gossip.
+    pub txs: (S, R),
 }
 
 /// Channel ids, in the order of [Channels].
-pub const CHANNELS: [u64; 5] = [0, 1, 2, 3, 4];
+pub const CHANNELS: [u64; 6] = [0, 1, 2, 3, 4, 5];
 
 /// The largest message any channel carries, for `n` validators.
 pub fn max_message_size(n: u32) -> u32 {
@@ -200,10 +204,46 @@ fn archive_config(prefix: &str, name: &str, page_cache: CacheRef) -> prunable::C
     }
 }
 
+/// Transaction gossip: forwards transactions admitted through this validator's API to
+/// every other validator, and admits what they forward (verified like any submission,
+/// never forwarded again), so a transaction reaches whichever validator proposes next and
+/// survives the validator it was submitted to.
+fn start_gossip<E, S, R>(
+    context: &E,
+    outbox: Option<futures::channel::mpsc::Receiver<Vec<u8>>>,
+    (mut sender, mut receiver): (S, R),
+    mempool: MempoolHandle,
+) where
+    E: Spawner + Clock + Supervisor + CryptoRng + Send + 'static,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+{
+    if let Some(mut outbox) = outbox {
+        context.child("gossip_out").spawn(move |_| async move {
+            while let Some(tx) = futures::StreamExt::next(&mut outbox).await {
+                sender.send(commonware_p2p::Recipients::All, tx, false);
+            }
+        });
+    }
+    context.child("gossip_in").spawn(move |mut ctx| async move {
+        while let Ok((_peer, message)) = receiver.recv().await {
+            let now = ctx
+                .current()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+            let raw = vec![message.as_ref().to_vec()];
+            if let Ok(mut pool) = mempool.0.lock() {
+                // Refusals (duplicates above all) are expected and need no answer.
+                let _ = pool.admit(tally_types::Timestamp(now), &raw, 1, &mut ctx);
+            }
+        }
+    });
+}
+
 /// Starts every actor of one validator and returns the consensus engine's handle.
 pub async fn start<E, S, R, P, B>(
     context: E,
-    cfg: EngineConfig,
+    mut cfg: EngineConfig,
     channels: Channels<S, R>,
     peer_provider: P,
     blocker: B,
@@ -224,6 +264,12 @@ where
     B: Blocker<PublicKey = PublicKey> + Clone,
 {
     let prefix = cfg.partition_prefix.clone();
+    start_gossip(
+        &context,
+        cfg.gossip.take(),
+        channels.txs,
+        cfg.mempool.clone(),
+    );
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(1024));
 
     let resolver = marshal_resolver::init(

@@ -26,6 +26,8 @@ pub struct Api {
     pub validators: Vec<String>,
     /// Threads for batch verification on admission.
     pub verify_threads: usize,
+    /// Admitted transactions to forward to the other validators.
+    pub gossip: futures::channel::mpsc::Sender<Vec<u8>>,
 }
 
 /// The router.
@@ -80,6 +82,9 @@ async fn submit(State(api): State<Api>, body: axum::body::Bytes) -> Response {
     };
     match result {
         Some(Ok(id)) => {
+            // Forward to the other validators; if the queue is full the transaction still
+            // waits here for this validator's turn to propose.
+            let _ = api.gossip.clone().try_send(body.to_vec());
             (StatusCode::ACCEPTED, Json(json!({ "tx_id": id.to_hex() }))).into_response()
         }
         Some(Err(e)) => {

@@ -150,12 +150,16 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
         let quota = Quota::per_second(NZU32!(1_024));
         let mut registered = engine::CHANNELS.map(|ch| Some(network.register(ch, quota)));
         let mut take = |i: usize| registered[i].take().expect("registered once");
+        // Forward admitted transactions to the other validators; a full queue drops
+        // (the transaction still waits here, and clients retry).
+        let (gossip, outbox) = futures::channel::mpsc::channel(10_000);
         let channels = Channels {
             votes: take(0),
             certificates: take(1),
             resolver: take(2),
             backfill: take(3),
             broadcast: take(4),
+            txs: take(5),
         };
         network.start();
 
@@ -177,6 +181,7 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             mempool: mempool.clone(),
             validators: genesis.validators.iter().map(|v| v.name.clone()).collect(),
             verify_threads: 2,
+            gossip,
         };
         let api_address = me.api_address;
         tokio::spawn(async move {
@@ -198,6 +203,7 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             state,
             mempool,
             timeouts: ConsensusTimeouts::default(),
+            gossip: Some(outbox),
         };
         let handle = engine::start(
             context.child("engine"),

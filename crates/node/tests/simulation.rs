@@ -92,6 +92,7 @@ impl Cluster {
             resolver: pairs.next().unwrap(),
             backfill: pairs.next().unwrap(),
             broadcast: pairs.next().unwrap(),
+            txs: pairs.next().unwrap(),
         };
         let share = self.shares.get_value(&pk).unwrap().clone();
         let scheme = Scheme::signer(
@@ -119,6 +120,7 @@ impl Cluster {
             state: state.clone(),
             mempool: MempoolHandle(Arc::new(Mutex::new(pool))),
             timeouts: ConsensusTimeouts::default(),
+            gossip: None,
         };
         let ctx = context
             .child("validator")
