@@ -214,9 +214,15 @@ pub fn run(args: &Args) -> Result<(), String> {
     println!("  details: {}", info_path.display());
     println!("press Ctrl-C to stop");
 
+    // Report each validator that exits once, not on every poll.
+    let mut reported = vec![false; nodes.len()];
     while !stop.load(Ordering::SeqCst) {
-        for n in nodes.iter_mut() {
+        for (n, reported) in nodes.iter_mut().zip(reported.iter_mut()) {
+            if *reported {
+                continue;
+            }
             if let Ok(Some(status)) = n.child.try_wait() {
+                *reported = true;
                 eprintln!(
                     "warning: {} exited ({status}); see {}",
                     n.name,

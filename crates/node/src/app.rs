@@ -126,6 +126,29 @@ impl AppState {
         self.lock().finalized.clone()
     }
 
+    /// The receipt of a transaction in a finalized block still in memory, with the
+    /// block's height; searched in place, newest first.
+    pub fn find_receipt(&self, id: &Hash32) -> Option<(u64, tally_ledger::Receipt)> {
+        let inner = self.lock();
+        inner.finalized.iter().rev().find_map(|b| {
+            b.outcome
+                .receipts
+                .iter()
+                .find(|r| r.tx_id == *id)
+                .map(|r| (b.height, r.clone()))
+        })
+    }
+
+    /// A finalized block still in memory, by height (without its receipts).
+    pub fn finalized_block(&self, height: u64) -> Option<(Hash32, Hash32, Timestamp, usize)> {
+        let inner = self.lock();
+        inner
+            .finalized
+            .iter()
+            .find(|b| b.height == height)
+            .map(|b| (b.digest, b.state_root, b.time, b.outcome.receipts.len()))
+    }
+
     /// A copy of the finalized ledger state.
     pub fn finalized_state(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
         self.lock().cache.finalized().clone()

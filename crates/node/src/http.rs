@@ -116,18 +116,16 @@ async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> Response {
             "expected 64 hex characters",
         );
     };
-    for block in api.state.finalized_blocks().iter().rev() {
-        if let Some(r) = block.outcome.receipts.iter().find(|r| r.tx_id == id) {
-            return Json(json!({
-                "tx_id": id.to_hex(),
-                "status": "final",
-                "height": block.height,
-                "code": r.code.code(),
-                "code_name": r.code.name(),
-                "failed_op": r.failed_op,
-            }))
-            .into_response();
-        }
+    if let Some((height, r)) = api.state.find_receipt(&id) {
+        return Json(json!({
+            "tx_id": id.to_hex(),
+            "status": "final",
+            "height": height,
+            "code": r.code.code(),
+            "code_name": r.code.name(),
+            "failed_op": r.failed_op,
+        }))
+        .into_response();
     }
     let pending = api.mempool.0.lock().is_ok_and(|p| p.contains(&id));
     let status = if pending { "pending" } else { "unknown" };
@@ -142,18 +140,13 @@ async fn block(State(api): State<Api>, Path(height): Path<String>) -> Response {
             "expected a block height",
         );
     };
-    match api
-        .state
-        .finalized_blocks()
-        .iter()
-        .find(|b| b.height == height)
-    {
-        Some(b) => Json(json!({
-            "height": b.height,
-            "digest": b.digest.to_hex(),
-            "state_root": b.state_root.to_hex(),
-            "time_ms": b.time.0,
-            "tx_count": b.outcome.receipts.len(),
+    match api.state.finalized_block(height) {
+        Some((digest, state_root, time, tx_count)) => Json(json!({
+            "height": height,
+            "digest": digest.to_hex(),
+            "state_root": state_root.to_hex(),
+            "time_ms": time.0,
+            "tx_count": tx_count,
         }))
         .into_response(),
         None => error(
