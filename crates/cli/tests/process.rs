@@ -85,10 +85,7 @@ fn tx_status(api: &str, id: &str) -> Option<Value> {
     get(&format!("{api}/tx/{id}")).filter(|v| v["status"] == "final")
 }
 
-/// Ignored in CI until a SIGKILLed validator is shown to catch up over real links (see
-/// docs/node.md); run with `cargo test -p tally-cli --test process -- --ignored`.
 #[test]
-#[ignore]
 fn a_killed_validator_recovers_and_nothing_final_is_lost() {
     let dir = std::env::temp_dir().join(format!("tally-process-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

@@ -105,10 +105,21 @@ impl AppState {
     }
 
     /// Replaces the (empty) state with what storage holds: the state after the finalized
-    /// block at `height`. Called once at startup, before consensus runs.
-    pub fn restore(&self, base: BTreeMap<Vec<u8>, Vec<u8>>, height: u64) {
+    /// `block`. Called once at startup, before any block reaches the application.
+    pub fn restore(&self, base: BTreeMap<Vec<u8>, Vec<u8>>, block: &LedgerBlock) {
         let mut inner = self.lock();
-        inner.cache = StateCache::unanchored(base, height);
+        let digest = hash32(&block.digest());
+        inner.cache = StateCache::new(base, digest, block.height.get());
+        inner.outcomes.clear();
+        // Receipts of earlier blocks are not kept across restarts (see docs/node.md); the
+        // block itself is reported as the finalized tip.
+        inner.finalized = vec![FinalizedBlock {
+            height: block.height.get(),
+            digest,
+            state_root: hash32(&block.state_root),
+            time: block.time,
+            outcome: BlockOutcome::default(),
+        }];
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -337,13 +348,10 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             let mempool = input.provider.0.lock().expect("mempool lock poisoned");
             mempool.select_excluding(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, &in_flight)
         };
-        let (txs, stale) = {
-            let mut shared = self.state.lock();
-            shared
-                .cache
-                .anchor(hash32(&parent.digest()), parent.height().get());
-            shared.ready(&hash32(&parent.digest()), candidates)
-        };
+        let (txs, stale) = self
+            .state
+            .lock()
+            .ready(&hash32(&parent.digest()), candidates);
         if !stale.is_empty() {
             input
                 .provider
@@ -352,15 +360,11 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
                 .expect("mempool lock poisoned")
                 .remove(&stale);
         }
-        let (writes, outcome) = {
-            let mut shared = self.state.lock();
-            shared
-                .cache
-                .anchor(hash32(&parent.digest()), parent.height().get());
-            shared
-                .execute(&hash32(&parent.digest()), height, time, &txs)
-                .ok()?
-        };
+        let (writes, outcome) = self
+            .state
+            .lock()
+            .execute(&hash32(&parent.digest()), height, time, &txs)
+            .ok()?;
         let merkleized = commit::<E>(batches, height, &writes).await;
         let block = LedgerBlock {
             context: consensus,
@@ -393,10 +397,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let parent = ancestry.next().await?;
         let (block, parent) = (block.inner().clone(), parent.inner().clone());
         let checked = {
-            let mut shared = self.state.lock();
-            shared
-                .cache
-                .anchor(hash32(&parent.digest()), parent.height.get());
+            let shared = self.state.lock();
             (|| {
                 if block.height.get() != parent.height.get() + 1 || block.parent != parent.digest()
                 {
@@ -450,7 +451,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let digest = hash32(&block.digest());
         let mut shared = self.state.lock();
         let (tip, tip_height) = shared.cache.tip();
-        if tip == Some(digest) || block.height.get() <= tip_height {
+        if tip == digest || block.height.get() <= tip_height {
             return; // already applied (finalized may repeat after a crash)
         }
         shared

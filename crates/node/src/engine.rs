@@ -240,6 +240,68 @@ fn start_gossip<E, S, R>(
     });
 }
 
+/// After a restart, loads the ledger state glue is about to resume from into the execution
+/// cache, before any block reaches the application.
+///
+/// Glue resumes at marshal's processed height (or the height state sync completed at, if
+/// higher) and opens the authenticated store *at that block's commit*, which may be older
+/// than the store's newest commit: a block is acknowledged to marshal only once durable, so
+/// after `kill -9` the store can be ahead of the acknowledgement, and marshal re-delivers
+/// the blocks in between. We mirror that choice exactly, opening the store at the same
+/// commit, so those re-delivered blocks execute on the state they were built on.
+async fn restore_state<E>(
+    context: &E,
+    prefix: &str,
+    page_cache: &CacheRef,
+    marshal: &marshal::core::Mailbox<Scheme, Variant>,
+    completed: Option<commonware_consensus::types::Height>,
+    state: &AppState,
+) where
+    E: Spawner + Clock + Metrics + Storage + Supervisor + commonware_storage::Context,
+{
+    let anchor = marshal.get_anchor().await;
+    let height = completed
+        .into_iter()
+        .chain(anchor.as_ref().map(|(processed, _)| processed.height()))
+        .max()
+        .unwrap_or_else(commonware_consensus::types::Height::zero);
+    if height.is_zero() {
+        return; // nothing applied yet: the store is empty
+    }
+    let block = match anchor {
+        Some((processed, block)) if processed.height() == height => block,
+        _ => marshal
+            .get_block(height)
+            .await
+            .expect("marshal holds the block state resumes from"),
+    };
+    let db = StateDb::<E>::init(
+        context.child("preload"),
+        state_db_config(prefix, page_cache.clone()),
+        Some(block.inner().range.end()),
+    )
+    .await
+    .expect("opening the state store at the resumed block");
+    let stored = db.get_metadata().await.expect("reading state metadata");
+    assert_eq!(
+        crate::app::metadata_height(stored.as_deref()),
+        Some(height.get()),
+        "the state store's commit at the resumed block records that block's height"
+    );
+    let mut base = std::collections::BTreeMap::new();
+    let mut stream = std::pin::pin!(db.stream_range(..));
+    while let Some(entry) = futures::StreamExt::next(&mut stream).await {
+        let (k, v) = entry.expect("reading the state store");
+        base.insert(k, v);
+    }
+    tracing::info!(
+        height = height.get(),
+        keys = base.len(),
+        "restored state from storage"
+    );
+    state.restore(base, block.inner());
+}
+
 /// Starts every actor of one validator and returns the consensus engine's handle.
 pub async fn start<E, S, R, P, B>(
     context: E,
@@ -342,29 +404,8 @@ where
     )
     .await;
 
-    // After a restart, the authenticated store holds the state of the last finalized block
-    // it applied: load it into the execution cache before consensus resumes.
-    {
-        let db = StateDb::<E>::init(
-            context.child("preload"),
-            state_db_config(&prefix, page_cache.clone()),
-            None,
-        )
-        .await
-        .expect("opening the state store");
-        let metadata = db.get_metadata().await.expect("reading state metadata");
-        if let Some(height) = crate::app::metadata_height(metadata.as_deref()) {
-            let mut base = std::collections::BTreeMap::new();
-            let mut stream = std::pin::pin!(db.stream_range(..));
-            while let Some(entry) = futures::StreamExt::next(&mut stream).await {
-                let (k, v) = entry.expect("reading the state store");
-                base.insert(k, v);
-            }
-            tracing::info!(height, keys = base.len(), "restored state from storage");
-            cfg.state.restore(base, height);
-        }
-    }
-
+    // Read before glue takes the plan: the height state sync last completed at, if any.
+    let completed = plan.completed();
     let app = LedgerApp::new(genesis.clone(), cfg.state.clone(), cfg.mempool.clone());
     let (stateful, stateful_mailbox) = Stateful::new(
         context.child("stateful"),
@@ -394,6 +435,15 @@ where
         FixedEpocher::new(EPOCH_LENGTH),
     );
     marshal_actor.start(stateful_mailbox, buffer, resolver);
+    restore_state(
+        &context,
+        &prefix,
+        &page_cache,
+        &marshal_mailbox,
+        completed,
+        &cfg.state,
+    )
+    .await;
     stateful.start();
 
     // Simplex runs on the validator's own context: its task is the root of the validator's

@@ -41,9 +41,8 @@ pub enum CacheError {
 #[derive(Debug, Default)]
 pub struct StateCache {
     base: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Digest of the block the base reflects; unknown right after loading the base from
-    /// storage until the first child of that block is executed (see [StateCache::anchor]).
-    tip: Option<Hash32>,
+    /// Digest of the block the base reflects.
+    tip: Hash32,
     tip_height: u64,
     candidates: BTreeMap<Hash32, Candidate>,
 }
@@ -53,33 +52,14 @@ impl StateCache {
     pub fn new(base: BTreeMap<Vec<u8>, Vec<u8>>, tip: Hash32, height: u64) -> Self {
         Self {
             base,
-            tip: Some(tip),
+            tip,
             tip_height: height,
             candidates: BTreeMap::new(),
         }
     }
 
-    /// A cache whose base was loaded from storage: the state after the finalized block
-    /// at `height`, whose digest storage does not record.
-    pub fn unanchored(base: BTreeMap<Vec<u8>, Vec<u8>>, height: u64) -> Self {
-        Self {
-            base,
-            tip: None,
-            tip_height: height,
-            candidates: BTreeMap::new(),
-        }
-    }
-
-    /// Learns the tip's digest from a block about to execute on it: only the finalized
-    /// block at the tip height can be the parent of a block at the next height.
-    pub fn anchor(&mut self, parent: Hash32, parent_height: u64) {
-        if self.tip.is_none() && parent_height == self.tip_height {
-            self.tip = Some(parent);
-        }
-    }
-
-    /// The finalized tip (if known) and its height.
-    pub fn tip(&self) -> (Option<Hash32>, u64) {
+    /// The finalized tip and its height.
+    pub fn tip(&self) -> (Hash32, u64) {
         (self.tip, self.tip_height)
     }
 
@@ -90,14 +70,14 @@ impl StateCache {
 
     /// Whether `block` has been executed (finalized tip or live candidate).
     pub fn knows(&self, block: &Hash32) -> bool {
-        self.tip == Some(*block) || self.candidates.contains_key(block)
+        self.tip == *block || self.candidates.contains_key(block)
     }
 
     /// A view of the state as of `parent`, to execute a child block against.
     pub fn view(&self, parent: &Hash32) -> Result<ForkView<'_>, CacheError> {
         let mut chain = Vec::new();
         let mut at = *parent;
-        while Some(at) != self.tip {
+        while at != self.tip {
             let c = self
                 .candidates
                 .get(&at)
@@ -131,7 +111,7 @@ impl StateCache {
         parent: Hash32,
         writes: Writes,
     ) -> Result<(), CacheError> {
-        let height = if Some(parent) == self.tip {
+        let height = if parent == self.tip {
             self.tip_height + 1
         } else {
             self.candidates
@@ -160,8 +140,7 @@ impl StateCache {
             .remove(block)
             .ok_or(CacheError::UnknownParent(*block))?;
         assert_eq!(
-            Some(c.parent),
-            self.tip,
+            c.parent, self.tip,
             "finalized block must extend the finalized tip"
         );
         for (k, w) in c.writes.iter() {
@@ -170,7 +149,7 @@ impl StateCache {
                 None => self.base.remove(k),
             };
         }
-        self.tip = Some(*block);
+        self.tip = *block;
         self.tip_height = c.height;
         // Keep only candidates that descend from the new tip.
         let mut keep: BTreeMap<Hash32, Candidate> = BTreeMap::new();
@@ -322,23 +301,11 @@ mod tests {
 
         // Finalizing block 1 drops the sibling, keeps block 2.
         cache.finalize(&h(1)).unwrap();
-        assert_eq!(cache.tip(), (Some(h(1)), 11));
+        assert_eq!(cache.tip(), (h(1), 11));
         assert!(cache.knows(&h(2)) && !cache.knows(&h(3)));
         assert_eq!(cache.finalized().get(b"a".as_slice()), Some(&b"1".to_vec()));
         cache.finalize(&h(2)).unwrap();
         assert_eq!(cache.finalized().len(), 1);
-    }
-
-    #[test]
-    fn an_unanchored_cache_learns_its_tip_from_the_next_block() {
-        let mut cache = StateCache::unanchored(BTreeMap::new(), 5);
-        assert!(cache.view(&h(1)).is_err());
-        cache.anchor(h(1), 4); // wrong height: ignored
-        assert_eq!(cache.tip(), (None, 5));
-        cache.anchor(h(1), 5);
-        assert_eq!(cache.tip(), (Some(h(1)), 5));
-        cache.anchor(h(2), 5); // already anchored
-        assert!(cache.view(&h(1)).is_ok() && cache.view(&h(2)).is_err());
     }
 
     #[test]
