@@ -5,7 +5,7 @@ use crate::setup::{NewArgs, new_network, node_home};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,14 +36,16 @@ pub struct Args {
 /// File `tally localnet` writes with every node's endpoints.
 pub const LOCALNET_FILE: &str = "localnet.json";
 
-struct Node {
-    name: String,
-    api: String,
-    home: PathBuf,
-    child: Child,
+/// A validator process started by this command.
+pub(crate) struct Node {
+    pub(crate) name: String,
+    pub(crate) api: String,
+    pub(crate) home: PathBuf,
+    pub(crate) child: Child,
 }
 
-fn finalized_height(api: &str) -> Option<u64> {
+/// The finalized height a node's API reports, if it answers.
+pub(crate) fn finalized_height(api: &str) -> Option<u64> {
     let body = ureq::get(&format!("{api}/status"))
         .call()
         .ok()?
@@ -56,7 +58,8 @@ fn finalized_height(api: &str) -> Option<u64> {
         .as_u64()
 }
 
-fn stop_all(nodes: &mut [Node]) {
+/// Stops every node: SIGTERM, then SIGKILL after 10 s.
+pub(crate) fn stop_all(nodes: &mut [Node]) {
     for n in nodes.iter() {
         if let Ok(pid) = i32::try_from(n.child.id()) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
@@ -77,11 +80,12 @@ fn stop_all(nodes: &mut [Node]) {
     }
 }
 
-fn spawn(genesis: &GenesisFile, args: &Args) -> Result<Vec<Node>, String> {
+/// Starts one `tally node` process per validator of `genesis`, homes under `network`.
+pub(crate) fn spawn(genesis: &GenesisFile, network: &Path) -> Result<Vec<Node>, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the tally binary: {e}"))?;
     let mut nodes = Vec::new();
     for (i, v) in genesis.validators.iter().enumerate() {
-        let home = node_home(&args.home, i);
+        let home = node_home(network, i);
         let log = std::fs::File::create(home.join("node.log"))
             .map_err(|e| format!("{}: {e}", home.display()))?;
         let err = log.try_clone().map_err(|e| e.to_string())?;
@@ -144,7 +148,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| format!("signal handler: {e}"))?;
 
-    let mut nodes = spawn(&genesis, args)?;
+    let mut nodes = spawn(&genesis, &args.home)?;
     eprintln!(
         "starting {} validators in {} …",
         nodes.len(),

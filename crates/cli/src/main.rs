@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod bench;
 mod localnet;
 mod setup;
 
@@ -29,6 +30,9 @@ enum Command {
     },
     /// Start a local network of validators on loopback, in the foreground.
     Localnet(localnet::Args),
+    /// Drive a fresh local network with signed transfers and report throughput, finality
+    /// latency and the machine's signature-verification ceiling.
+    Bench(bench::Args),
 }
 
 #[derive(Subcommand)]
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
             .and_then(tally_node::run::run)
             .map_err(|e| e.to_string()),
         Command::Localnet(args) => localnet::run(&args),
+        Command::Bench(args) => bench::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -49,6 +49,14 @@ pub fn node_home(network: &Path, i: usize) -> PathBuf {
 /// Creates a development network: genesis (demo world, fresh validator identities, a
 /// threshold key dealt here) and one home per validator with its secrets.
 pub fn new_network(args: &NewArgs) -> Result<GenesisFile, String> {
+    new_network_with(args, &tally_ledger::demo::genesis())
+}
+
+/// As [new_network], with `ledger` as the ledger's genesis.
+pub fn new_network_with(
+    args: &NewArgs,
+    ledger: &tally_ledger::Genesis,
+) -> Result<GenesisFile, String> {
     if args.validators == 0 || args.validators > 100 {
         return Err("--validators must be between 1 and 100".into());
     }
@@ -81,16 +89,15 @@ pub fn new_network(args: &NewArgs) -> Result<GenesisFile, String> {
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
-    let demo = tally_ledger::demo::genesis();
     let genesis = GenesisFile {
         chain_id: args.chain_id.clone(),
-        genesis_time_ms: demo.time.0,
+        genesis_time_ms: ledger.time.0,
         validators,
         threshold: ThresholdEntry {
             group_public_key: to_hex(&output.public().public().encode()),
             public_polynomial: to_hex(&output.public().encode()),
         },
-        ledger: ledger_entry(&demo),
+        ledger: ledger_entry(ledger),
     };
     genesis.validate().map_err(|e| e.to_string())?;
     std::fs::create_dir_all(&args.home).map_err(|e| format!("{}: {e}", args.home.display()))?;

@@ -127,6 +127,11 @@ impl AppState {
         self.0.lock().expect("application state lock poisoned")
     }
 
+    /// Threads used for batch signature verification.
+    pub fn threads(&self) -> usize {
+        self.lock().threads
+    }
+
     /// The latest finalized block, if any beyond genesis.
     pub fn last_finalized(&self) -> Option<FinalizedBlock> {
         self.lock().finalized.last().cloned()
@@ -160,6 +165,25 @@ impl AppState {
             .map(|b| (b.digest, b.state_root, b.time, b.outcome.receipts.len()))
     }
 
+    /// Transaction ids and result codes of a finalized block still in memory.
+    pub fn finalized_block_receipts(
+        &self,
+        height: u64,
+    ) -> Option<Vec<(Hash32, tally_types::ResultCode)>> {
+        let inner = self.lock();
+        inner
+            .finalized
+            .iter()
+            .find(|b| b.height == height)
+            .map(|b| {
+                b.outcome
+                    .receipts
+                    .iter()
+                    .map(|r| (r.tx_id, r.code))
+                    .collect()
+            })
+    }
+
     /// A copy of the finalized ledger state.
     pub fn finalized_state(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
         self.lock().cache.finalized().clone()
@@ -169,6 +193,75 @@ impl AppState {
 /// Mempool handle given to the proposer.
 #[derive(Clone)]
 pub struct MempoolHandle(pub Arc<Mutex<Mempool>>);
+
+impl MempoolHandle {
+    fn lock(&self) -> MutexGuard<'_, Mempool> {
+        // The mempool's invariants hold between calls; a panic elsewhere cannot break them
+        // half-way, so a poisoned lock is still usable.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Admits encoded transactions received at `now`: cheap checks under the lock,
+    /// signature verification (over `threads` threads) without it, so a proposer never
+    /// waits on it. One result per input.
+    pub fn admit<R: CryptoRng>(
+        &self,
+        now: Timestamp,
+        raw: &[Vec<u8>],
+        threads: usize,
+        rng: &mut R,
+    ) -> Vec<Result<Hash32, crate::mempool::AdmitError>> {
+        let (mut prepared, chain) = {
+            let pool = self.lock();
+            (pool.prepare(now, raw), pool.chain().clone())
+        };
+        let verified = tally_types::verify_batch(&chain, prepared.take_candidates(), threads, rng);
+        self.lock().finish(prepared, verified)
+    }
+
+    /// Decodes and verifies a block's transactions. Those waiting in the mempool byte for
+    /// byte were verified at admission and are not verified again; the rest (a proposer
+    /// may be Byzantine) are verified in one batch over `threads` threads.
+    fn verify_block<R: CryptoRng>(
+        &self,
+        chain: &tally_types::ChainId,
+        raw: &[Vec<u8>],
+        threads: usize,
+        rng: &mut R,
+    ) -> Result<Vec<VerifiedTx>, Invalid> {
+        let signed: Vec<SignedTx> = raw
+            .iter()
+            .map(|b| SignedTx::decode_bounded(b).map_err(|_| Invalid::Decode))
+            .collect::<Result<_, _>>()?;
+        let ids: Vec<Hash32> = signed.iter().map(|s| s.tx.id(chain)).collect();
+        let mut known: Vec<Option<VerifiedTx>> = {
+            let pool = self.lock();
+            ids.iter()
+                .zip(&signed)
+                .map(|(id, s)| pool.verified(id, s))
+                .collect()
+        };
+        let unknown: Vec<SignedTx> = signed
+            .into_iter()
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(s, _)| s)
+            .collect();
+        let mut fresh = tally_types::verify_batch(chain, unknown, threads, rng).into_iter();
+        known
+            .iter_mut()
+            .map(|k| match k.take() {
+                Some(tx) => Ok(tx),
+                None => fresh
+                    .next()
+                    .ok_or(Invalid::Signature)?
+                    .map_err(|_| Invalid::Signature),
+            })
+            .collect()
+    }
+}
 
 /// The application glue drives.
 #[derive(Clone)]
@@ -254,21 +347,6 @@ impl Inner {
             }
         }
         (ready, stale)
-    }
-
-    fn verify<R: CryptoRng>(
-        &self,
-        raw: &[Vec<u8>],
-        rng: &mut R,
-    ) -> Result<Vec<VerifiedTx>, Invalid> {
-        let signed: Vec<SignedTx> = raw
-            .iter()
-            .map(|b| SignedTx::decode_bounded(b).map_err(|_| Invalid::Decode))
-            .collect::<Result<_, _>>()?;
-        tally_types::verify_batch(self.ledger.chain(), signed, self.threads, rng)
-            .into_iter()
-            .map(|r| r.map_err(|_| Invalid::Signature))
-            .collect()
     }
 }
 
@@ -396,22 +474,25 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let block = ancestry.next().await?;
         let parent = ancestry.next().await?;
         let (block, parent) = (block.inner().clone(), parent.inner().clone());
-        let checked = {
-            let shared = self.state.lock();
-            (|| {
-                if block.height.get() != parent.height.get() + 1 || block.parent != parent.digest()
-                {
-                    return Err(Invalid::Height);
-                }
-                if block.time < parent.time || block.time.0 > parent.time.0 + MAX_BLOCK_TIME_STEP_MS
-                {
-                    return Err(Invalid::Time);
-                }
-                // Every signature again: a proposer may be Byzantine.
-                let txs = shared.verify(&block.txs, &mut runtime)?;
-                shared.execute(&hash32(&block.parent), block.height.get(), block.time, &txs)
-            })()
-        };
+        let checked = (|| {
+            if block.height.get() != parent.height.get() + 1 || block.parent != parent.digest() {
+                return Err(Invalid::Height);
+            }
+            if block.time < parent.time || block.time.0 > parent.time.0 + MAX_BLOCK_TIME_STEP_MS {
+                return Err(Invalid::Time);
+            }
+            // A proposer may be Byzantine: every signature is checked, here or at admission.
+            let (chain, threads) = {
+                let shared = self.state.lock();
+                (shared.ledger.chain().clone(), shared.threads)
+            };
+            let txs = self
+                .mempool
+                .verify_block(&chain, &block.txs, threads, &mut runtime)?;
+            self.state
+                .lock()
+                .execute(&hash32(&block.parent), block.height.get(), block.time, &txs)
+        })();
         let (writes, outcome) = match checked {
             Ok(done) => done,
             Err(_why) => return None,
@@ -482,5 +563,76 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             .lock()
             .expect("mempool lock poisoned")
             .remove(&included);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mempool::MempoolConfig;
+    use commonware_cryptography::Signer as _;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng as _;
+    use tally_ledger::demo::{self, USD, member};
+    use tally_types::codec::BoundedVec;
+    use tally_types::model::Leg;
+    use tally_types::ops::Transfer;
+    use tally_types::{ChainId, Operation, Transaction};
+
+    fn transfer(nonce: u64) -> SignedTx {
+        let (a, b) = (member("dealer-a"), member("dealer-b"));
+        Transaction {
+            sender: a.key().public_key(),
+            nonce,
+            expires_at: Timestamp(demo::GENESIS_MS + 60_000),
+            operations: BoundedVec::new(vec![Operation::Transfer(Transfer {
+                leg: Leg {
+                    from: a.account,
+                    to: b.account,
+                    instrument: USD,
+                    amount: 1,
+                },
+            })])
+            .unwrap(),
+        }
+        .sign(&ChainId::new(demo::CHAIN).unwrap(), &[&a.key()])
+    }
+
+    #[test]
+    fn block_transactions_skip_reverification_only_when_identical_to_admitted_ones() {
+        let chain = ChainId::new(demo::CHAIN).unwrap();
+        let pool = MempoolHandle(Arc::new(Mutex::new(Mempool::new(
+            chain.clone(),
+            MempoolConfig::default(),
+        ))));
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let admitted = transfer(0);
+        let now = Timestamp(demo::GENESIS_MS);
+        assert!(pool.admit(now, &[admitted.to_bytes()], 1, &mut rng)[0].is_ok());
+
+        // The admitted transaction and one never seen: both verify.
+        let fresh = transfer(1);
+        let raw = vec![admitted.to_bytes(), fresh.to_bytes()];
+        let txs = pool.verify_block(&chain, &raw, 1, &mut rng).unwrap();
+        assert_eq!(txs.len(), 2);
+        assert_eq!(txs[0].signed(), &admitted);
+        assert_eq!(txs[1].signed(), &fresh);
+
+        // Same transaction (same id) as the admitted one but a forged approval: the
+        // mempool's verification does not vouch for it, so it is checked and refused.
+        let mut forged = admitted.to_bytes();
+        let last = forged.len() - 1;
+        forged[last] ^= 1;
+        let decoded = SignedTx::decode_bounded(&forged).unwrap();
+        assert_eq!(decoded.tx.id(&chain), admitted.tx.id(&chain));
+        assert!(matches!(
+            pool.verify_block(&chain, &[forged], 1, &mut rng),
+            Err(Invalid::Signature)
+        ));
+        // Garbage is refused before any verification.
+        assert!(matches!(
+            pool.verify_block(&chain, &[vec![1, 2, 3]], 1, &mut rng),
+            Err(Invalid::Decode)
+        ));
     }
 }

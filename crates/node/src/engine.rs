@@ -91,7 +91,7 @@ pub struct EngineConfig {
     /// Consensus timing.
     pub timeouts: ConsensusTimeouts,
     /// Transactions admitted through this validator's API, to forward to the others.
-    pub gossip: Option<futures::channel::mpsc::Receiver<Vec<u8>>>,
+    pub gossip: Option<futures::channel::mpsc::Receiver<Vec<Vec<u8>>>>,
 }
 
 /// The p2p channels a validator uses, in registration order.
@@ -204,15 +204,23 @@ fn archive_config(prefix: &str, name: &str, page_cache: CacheRef) -> prunable::C
     }
 }
 
+/// Largest gossip message: a batch of admitted transactions.
+const MAX_GOSSIP_BYTES: usize = 1024 * 1024;
+/// Most transactions in one gossip message.
+const MAX_GOSSIP_TXS: usize = 4_096;
+
 /// Transaction gossip: forwards transactions admitted through this validator's API to
 /// every other validator, and admits what they forward (verified like any submission,
 /// never forwarded again), so a transaction reaches whichever validator proposes next and
-/// survives the validator it was submitted to.
+/// survives the validator it was submitted to. Whatever is queued when the link is free
+/// goes out as one message (up to [MAX_GOSSIP_TXS] / [MAX_GOSSIP_BYTES]), so the channel's
+/// message quota does not cap throughput and receivers verify in batches.
 fn start_gossip<E, S, R>(
     context: &E,
-    outbox: Option<futures::channel::mpsc::Receiver<Vec<u8>>>,
+    outbox: Option<futures::channel::mpsc::Receiver<Vec<Vec<u8>>>>,
     (mut sender, mut receiver): (S, R),
     mempool: MempoolHandle,
+    threads: usize,
 ) where
     E: Spawner + Clock + Supervisor + CryptoRng + Send + 'static,
     S: Sender<PublicKey = PublicKey>,
@@ -220,22 +228,52 @@ fn start_gossip<E, S, R>(
 {
     if let Some(mut outbox) = outbox {
         context.child("gossip_out").spawn(move |_| async move {
-            while let Some(tx) = futures::StreamExt::next(&mut outbox).await {
-                sender.send(commonware_p2p::Recipients::All, tx, false);
+            while let Some(first) = futures::StreamExt::next(&mut outbox).await {
+                let mut batch = first;
+                let mut bytes: usize = batch.iter().map(Vec::len).sum();
+                // Take whatever else is already queued, within the message bounds.
+                while batch.len() < MAX_GOSSIP_TXS && bytes < MAX_GOSSIP_BYTES {
+                    match outbox.try_recv() {
+                        Ok(more) => {
+                            bytes += more.iter().map(Vec::len).sum::<usize>();
+                            batch.extend(more);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                // A batch larger than one message goes out in several.
+                let mut start = 0;
+                while start < batch.len() {
+                    let (mut end, mut size) = (start, 0usize);
+                    while end < batch.len()
+                        && end - start < MAX_GOSSIP_TXS
+                        && size + batch[end].len() <= MAX_GOSSIP_BYTES
+                    {
+                        size += batch[end].len();
+                        end += 1;
+                    }
+                    let end = end.max(start + 1);
+                    sender.send(
+                        commonware_p2p::Recipients::All,
+                        crate::mempool::encode_batch(&batch[start..end]),
+                        false,
+                    );
+                    start = end;
+                }
             }
         });
     }
     context.child("gossip_in").spawn(move |mut ctx| async move {
         while let Ok((_peer, message)) = receiver.recv().await {
+            let Ok(raw) = crate::mempool::decode_batch(message.as_ref(), MAX_GOSSIP_TXS) else {
+                continue; // malformed: nothing to admit
+            };
             let now = ctx
                 .current()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-            let raw = vec![message.as_ref().to_vec()];
-            if let Ok(mut pool) = mempool.0.lock() {
-                // Refusals (duplicates above all) are expected and need no answer.
-                let _ = pool.admit(tally_types::Timestamp(now), &raw, 1, &mut ctx);
-            }
+            // Refusals (duplicates above all) are expected and need no answer.
+            let _ = mempool.admit(tally_types::Timestamp(now), &raw, threads, &mut ctx);
         }
     });
 }
@@ -331,6 +369,7 @@ where
         cfg.gossip.take(),
         channels.txs,
         cfg.mempool.clone(),
+        cfg.state.threads(),
     );
     let page_cache = CacheRef::new(NZU16!(4096), NZUsize!(1024));
 

@@ -4,7 +4,8 @@
 
 use crate::app::{AppState, MempoolHandle};
 use crate::genesis::to_hex;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use crate::mempool::AdmitError;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,17 +28,23 @@ pub struct Api {
     /// Threads for batch verification on admission.
     pub verify_threads: usize,
     /// Admitted transactions to forward to the other validators.
-    pub gossip: futures::channel::mpsc::Sender<Vec<u8>>,
+    pub gossip: futures::channel::mpsc::Sender<Vec<Vec<u8>>>,
 }
+
+/// Most transactions in one `POST /txs`.
+pub const MAX_SUBMIT_BATCH: usize = 4_096;
+/// Largest `POST /txs` body.
+pub const MAX_SUBMIT_BYTES: usize = 8 * 1024 * 1024;
 
 /// The router.
 pub fn router(api: Api) -> Router {
     Router::new()
         .route("/tx", post(submit))
+        .route("/txs", post(submit_batch))
         .route("/tx/{id}", get(tx_status))
         .route("/status", get(status))
         .route("/block/{height}", get(block))
-        .layer(DefaultBodyLimit::max(MAX_TX_BYTES + 1024))
+        .layer(DefaultBodyLimit::max(MAX_SUBMIT_BYTES))
         .with_state(api)
 }
 
@@ -56,56 +63,106 @@ fn now() -> Timestamp {
     Timestamp(ms)
 }
 
-async fn submit(State(api): State<Api>, body: axum::body::Bytes) -> Response {
+fn admit_error_status(e: &AdmitError) -> StatusCode {
+    match e {
+        AdmitError::Full | AdmitError::SenderFull => StatusCode::SERVICE_UNAVAILABLE,
+        AdmitError::Duplicate | AdmitError::NonceTaken => StatusCode::CONFLICT,
+        AdmitError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Admits `raw` through the mempool and forwards what was admitted to the other validators
+/// (if the gossip queue is full, an admitted transaction still waits here for this
+/// validator's turn to propose). `None` if the OS gave no randomness for batch
+/// verification.
+fn admit(api: &Api, raw: Vec<Vec<u8>>) -> Option<Vec<Result<Hash32, AdmitError>>> {
     let mut seed = [0u8; 32];
-    if getrandom::fill(&mut seed).is_err() {
-        return error(
+    getrandom::fill(&mut seed).ok()?;
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed(seed);
+    let results = api.mempool.admit(now(), &raw, api.verify_threads, &mut rng);
+    let admitted: Vec<Vec<u8>> = raw
+        .into_iter()
+        .zip(&results)
+        .filter(|(_, r)| r.is_ok())
+        .map(|(tx, _)| tx)
+        .collect();
+    if !admitted.is_empty() {
+        let _ = api.gossip.clone().try_send(admitted);
+    }
+    Some(results)
+}
+
+/// Runs [admit] off the async workers (verification is CPU-bound).
+async fn admit_blocking(
+    api: Api,
+    raw: Vec<Vec<u8>>,
+) -> Result<Vec<Result<Hash32, AdmitError>>, Response> {
+    match tokio::task::spawn_blocking(move || admit(&api, raw)).await {
+        Ok(Some(results)) => Ok(results),
+        Ok(None) => Err(error(
             StatusCode::SERVICE_UNAVAILABLE,
             "NoEntropy",
             "no OS randomness",
-        );
+        )),
+        Err(_) => Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal",
+            "admission failed",
+        )),
     }
-    let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed(seed);
-    let result = {
-        let mut pool = match api.mempool.0.lock() {
-            Ok(pool) => pool,
-            Err(_) => {
-                return error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Internal",
-                    "mempool unavailable",
-                );
-            }
-        };
-        pool.admit(now(), &[body.to_vec()], api.verify_threads, &mut rng)
-            .pop()
+}
+
+async fn submit(State(api): State<Api>, body: axum::body::Bytes) -> Response {
+    if body.len() > MAX_TX_BYTES {
+        let e = AdmitError::TooLarge;
+        return error(admit_error_status(&e), e.name(), e);
+    }
+    let results = match admit_blocking(api, vec![body.to_vec()]).await {
+        Ok(results) => results,
+        Err(response) => return response,
     };
-    match result {
+    match results.into_iter().next() {
         Some(Ok(id)) => {
-            // Forward to the other validators; if the queue is full the transaction still
-            // waits here for this validator's turn to propose.
-            let _ = api.gossip.clone().try_send(body.to_vec());
             (StatusCode::ACCEPTED, Json(json!({ "tx_id": id.to_hex() }))).into_response()
         }
-        Some(Err(e)) => {
-            let status = match e {
-                crate::mempool::AdmitError::Full | crate::mempool::AdmitError::SenderFull => {
-                    StatusCode::SERVICE_UNAVAILABLE
-                }
-                crate::mempool::AdmitError::Duplicate | crate::mempool::AdmitError::NonceTaken => {
-                    StatusCode::CONFLICT
-                }
-                crate::mempool::AdmitError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            error(status, e.name(), e)
-        }
+        Some(Err(e)) => error(admit_error_status(&e), e.name(), e),
         None => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Internal",
             "no admission result",
         ),
     }
+}
+
+/// `POST /txs`: many signed transactions in one request, for bulk loads and load
+/// generation. The body is the canonical encoding of a list of encoded transactions (a
+/// varint count, then each as a varint length and its bytes), at most [MAX_SUBMIT_BATCH]
+/// of them. The answer lists one result per transaction, in order: `{"tx_id"}` or
+/// `{"code","message"}` as `POST /tx` would give.
+async fn submit_batch(State(api): State<Api>, body: axum::body::Bytes) -> Response {
+    let raw = match crate::mempool::decode_batch(body.as_ref(), MAX_SUBMIT_BATCH) {
+        Ok(raw) => raw,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "Malformed",
+                format!("expected a list of at most {MAX_SUBMIT_BATCH} encoded transactions: {e}"),
+            );
+        }
+    };
+    let results = match admit_blocking(api, raw).await {
+        Ok(results) => results,
+        Err(response) => return response,
+    };
+    let out: Vec<serde_json::Value> = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(id) => json!({ "tx_id": id.to_hex() }),
+            Err(e) => json!({ "code": e.name(), "message": e.to_string() }),
+        })
+        .collect();
+    Json(json!({ "results": out })).into_response()
 }
 
 async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> Response {
@@ -132,7 +189,19 @@ async fn tx_status(State(api): State<Api>, Path(id): Path<String>) -> Response {
     Json(json!({ "tx_id": id.to_hex(), "status": status })).into_response()
 }
 
-async fn block(State(api): State<Api>, Path(height): Path<String>) -> Response {
+/// Query of `GET /block/{height}`.
+#[derive(serde::Deserialize)]
+struct BlockQuery {
+    /// Include every transaction's id and result code.
+    #[serde(default)]
+    txs: bool,
+}
+
+async fn block(
+    State(api): State<Api>,
+    Path(height): Path<String>,
+    Query(query): Query<BlockQuery>,
+) -> Response {
     let Ok(height) = height.parse::<u64>() else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -141,14 +210,26 @@ async fn block(State(api): State<Api>, Path(height): Path<String>) -> Response {
         );
     };
     match api.state.finalized_block(height) {
-        Some((digest, state_root, time, tx_count)) => Json(json!({
-            "height": height,
-            "digest": digest.to_hex(),
-            "state_root": state_root.to_hex(),
-            "time_ms": time.0,
-            "tx_count": tx_count,
-        }))
-        .into_response(),
+        Some((digest, state_root, time, tx_count)) => {
+            let mut body = json!({
+                "height": height,
+                "digest": digest.to_hex(),
+                "state_root": state_root.to_hex(),
+                "time_ms": time.0,
+                "tx_count": tx_count,
+            });
+            if query.txs {
+                let txs: Vec<serde_json::Value> = api
+                    .state
+                    .finalized_block_receipts(height)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(id, code)| json!({ "tx_id": id.to_hex(), "code_name": code.name() }))
+                    .collect();
+                body["txs"] = serde_json::Value::Array(txs);
+            }
+            Json(body).into_response()
+        }
         None => error(
             StatusCode::NOT_FOUND,
             "BlockNotFound",

@@ -82,9 +82,41 @@ impl AdmitError {
     }
 }
 
+/// Encodes a batch of encoded transactions (as `POST /txs` and gossip carry them): a
+/// varint count, then each transaction as a varint length and its bytes.
+pub fn encode_batch(txs: &[Vec<u8>]) -> Vec<u8> {
+    use commonware_codec::Encode as _;
+    txs.to_vec().encode().to_vec()
+}
+
+/// Decodes a batch of at most `max_txs` transactions, each at most `MAX_TX_BYTES`, refusing
+/// anything else (including trailing bytes).
+pub fn decode_batch(bytes: &[u8], max_txs: usize) -> Result<Vec<Vec<u8>>, commonware_codec::Error> {
+    use commonware_codec::Decode as _;
+    let cfg = (
+        commonware_codec::RangeCfg::from(0..=max_txs),
+        (commonware_codec::RangeCfg::from(0..=MAX_TX_BYTES), ()),
+    );
+    Vec::<Vec<u8>>::decode_cfg(commonware_codec::Copying(bytes), &cfg)
+}
+
 struct Entry {
     tx: VerifiedTx,
     size: usize,
+}
+
+/// Transactions that passed admission's cheap checks, waiting for signature verification.
+pub struct Prepared {
+    results: Vec<Result<Hash32, AdmitError>>,
+    candidates: Vec<SignedTx>,
+    slots: Vec<(usize, usize)>,
+}
+
+impl Prepared {
+    /// The transactions to verify (in order); call once.
+    pub fn take_candidates(&mut self) -> Vec<SignedTx> {
+        std::mem::take(&mut self.candidates)
+    }
 }
 
 type SenderKey = Vec<u8>;
@@ -165,6 +197,10 @@ impl Mempool {
 
     /// Admits a batch of encoded transactions received at `now`: cheap checks first, then
     /// one batch verification over `threads` threads. Returns one result per input.
+    ///
+    /// This holds `&mut self` through verification; a pool shared with a proposer should
+    /// use [Mempool::prepare] and [Mempool::finish] around an unlocked [verify_batch] (as
+    /// `MempoolHandle::admit` does), so proposals never wait on signature checks.
     pub fn admit<R: CryptoRng>(
         &mut self,
         now: Timestamp,
@@ -172,29 +208,62 @@ impl Mempool {
         threads: usize,
         rng: &mut R,
     ) -> Vec<Result<Hash32, AdmitError>> {
-        let mut results: Vec<Result<Hash32, AdmitError>> = Vec::with_capacity(raw.len());
-        let mut candidates = Vec::new();
-        let mut slots = Vec::new();
+        let mut prepared = self.prepare(now, raw);
+        let verified = verify_batch(&self.chain, prepared.take_candidates(), threads, rng);
+        self.finish(prepared, verified)
+    }
+
+    /// The chain transactions are verified for.
+    pub fn chain(&self) -> &ChainId {
+        &self.chain
+    }
+
+    /// The cheap checks of admission (size, decoding, expiry, duplicates, capacity).
+    pub fn prepare(&self, now: Timestamp, raw: &[Vec<u8>]) -> Prepared {
+        let mut prepared = Prepared {
+            results: Vec::with_capacity(raw.len()),
+            candidates: Vec::new(),
+            slots: Vec::new(),
+        };
         for (i, bytes) in raw.iter().enumerate() {
             match self.precheck(now, bytes) {
                 Ok((signed, id)) => {
-                    results.push(Ok(id));
-                    candidates.push(signed);
-                    slots.push((i, bytes.len()));
+                    prepared.results.push(Ok(id));
+                    prepared.candidates.push(signed);
+                    prepared.slots.push((i, bytes.len()));
                 }
-                Err(e) => results.push(Err(e)),
+                Err(e) => prepared.results.push(Err(e)),
             }
         }
-        let verified = verify_batch(&self.chain, candidates, threads, rng);
+        prepared
+    }
+
+    /// Inserts what verified, re-checking what may have changed since [Mempool::prepare]
+    /// (duplicates within the batch or from a concurrent admission, capacity).
+    pub fn finish(
+        &mut self,
+        prepared: Prepared,
+        verified: Vec<Result<VerifiedTx, VerifyError>>,
+    ) -> Vec<Result<Hash32, AdmitError>> {
+        let Prepared {
+            mut results, slots, ..
+        } = prepared;
         for ((i, size), v) in slots.into_iter().zip(verified) {
             results[i] = match v {
                 Err(e) => Err(AdmitError::BadSignature(e)),
-                // Re-check what the batch itself may have used up (duplicates within the
-                // batch, capacity).
                 Ok(tx) => self.insert(tx, size),
             };
         }
         results
+    }
+
+    /// The waiting transaction that is exactly `signed` (same transaction, same approvals),
+    /// already verified at admission; a block carrying it need not be verified again.
+    pub fn verified(&self, id: &Hash32, signed: &SignedTx) -> Option<VerifiedTx> {
+        self.entries
+            .get(id)
+            .filter(|e| e.tx.signed() == signed)
+            .map(|e| e.tx.clone())
     }
 
     fn insert(&mut self, tx: VerifiedTx, size: usize) -> Result<Hash32, AdmitError> {
@@ -409,5 +478,28 @@ mod tests {
         assert_eq!(mp.len(), 3);
         assert_eq!(mp.evict_expired(NOW.plus_ms(501)), 3);
         assert!(mp.is_empty() && mp.bytes() == 0);
+    }
+
+    #[test]
+    fn batches_round_trip_and_out_of_bound_batches_are_refused() {
+        let txs: Vec<Vec<u8>> = (0..3).map(|n| tx(1, n, NOW.plus_ms(500))).collect();
+        let encoded = encode_batch(&txs);
+        assert_eq!(decode_batch(&encoded, 3).unwrap(), txs);
+        assert!(
+            decode_batch(&encoded, 2).is_err(),
+            "more than the maximum count"
+        );
+        let mut trailing = encoded.clone();
+        trailing.push(0);
+        assert!(decode_batch(&trailing, 3).is_err(), "trailing bytes");
+        assert!(
+            decode_batch(&encoded[..encoded.len() - 1], 3).is_err(),
+            "truncated"
+        );
+        let oversize = encode_batch(&[vec![0; MAX_TX_BYTES + 1]]);
+        assert!(
+            decode_batch(&oversize, 3).is_err(),
+            "a transaction over MAX_TX_BYTES"
+        );
     }
 }

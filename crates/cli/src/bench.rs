@@ -1,0 +1,538 @@
+//! `tally bench`: a load generator. It measures this machine's ed25519 batch-verification
+//! rate, starts a fresh local network of validator processes whose genesis funds many
+//! sender accounts, drives it with pre-signed transfers at a fixed offered rate, and
+//! reports sustained finalized transfers per second and finality latency (submission to
+//! the client seeing the transaction in a finalized block), next to the signature ceiling
+//! `cores × batch rate ÷ validators`.
+//!
+//! Everything (validators, load generator, observer) shares this machine's cores, as on
+//! a developer's laptop; see docs/benchmarks.md for what bounds the figures.
+
+use crate::localnet::{Node, finalized_height, spawn, stop_all};
+use crate::setup::{NewArgs, new_network_with};
+use commonware_cryptography::Signer as _;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tally_ledger::demo::{self, USD, member};
+use tally_types::codec::BoundedVec;
+use tally_types::model::{AccountKind, Leg};
+use tally_types::ops::{Mint, OpenAccount, Transfer};
+use tally_types::{
+    AccountId, ChainId, Hash32, Lei, Operation, PrivateKey, SignedTx, Timestamp, Transaction,
+};
+
+/// Arguments of `tally bench`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    /// Seconds of load.
+    #[arg(long, default_value_t = 20)]
+    pub duration: u64,
+    /// Offered load in transfers per second (default: `--load` percent of the ceiling).
+    #[arg(long)]
+    pub rate: Option<u64>,
+    /// Offered load as a percentage of the signature ceiling, when `--rate` is not given.
+    #[arg(long, default_value_t = 100)]
+    pub load: u64,
+    /// Number of validators.
+    #[arg(long, default_value_t = 4)]
+    pub validators: usize,
+    /// Sender accounts funded in genesis (transfers rotate among them).
+    #[arg(long, default_value_t = 1_000)]
+    pub senders: usize,
+    /// Transactions per `POST /txs` request.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Directory of the benchmark network (replaced on every run; logs stay there).
+    #[arg(long, default_value = "./bench-net")]
+    pub home: PathBuf,
+    /// First port (validator i: base+2i p2p, base+2i+1 API).
+    #[arg(long, default_value_t = 26_700)]
+    pub base_port: u16,
+    /// `human` or `json` (one JSON object on stdout).
+    #[arg(long, default_value = "human")]
+    pub output: String,
+}
+
+/// First key seed of the benchmark's senders (development keys).
+const SENDER_SEED: u64 = 50_000;
+/// First account id of the benchmark's senders.
+const SENDER_ACCOUNT: u64 = 1_000_000;
+/// Most transactions pre-signed for one run.
+const MAX_WORKLOAD: u64 = 2_000_000;
+/// How long to wait for submitted transfers to finalize after the load stops.
+const DRAIN: Duration = Duration::from_secs(20);
+
+fn sender_key(i: usize) -> PrivateKey {
+    PrivateKey::from_seed(SENDER_SEED + i as u64)
+}
+
+fn sender_account(i: usize) -> AccountId {
+    AccountId(SENDER_ACCOUNT + i as u64)
+}
+
+/// The demo genesis plus `senders` participants like dealer A, each with an account
+/// holding cash.
+fn genesis(senders: usize) -> Result<tally_ledger::Genesis, String> {
+    let mut g = demo::genesis();
+    let template = member("dealer-a");
+    for i in 0..senders {
+        let lei = Lei::with_check_digits(&format!("9845BE{i:012}")).map_err(|e| e.to_string())?;
+        g.operations.push(demo::register(
+            lei,
+            &format!("Bench Sender {i}"),
+            template.roles,
+            template.class,
+            &sender_key(i),
+        ));
+        g.operations.push(Operation::OpenAccount(OpenAccount {
+            account: sender_account(i),
+            owner: lei,
+            kind: AccountKind::Own,
+        }));
+        g.operations.push(Operation::Mint(Mint {
+            instrument: USD,
+            to: sender_account(i),
+            amount: 1_000_000_000,
+        }));
+    }
+    Ok(g)
+}
+
+/// `count` transfers of one cent, sender `k % senders` to the next sender, each sender's
+/// nonces consecutive; signed on every core.
+fn workload(chain: &ChainId, senders: usize, count: u64, expires: Timestamp) -> Vec<SignedTx> {
+    let keys: Vec<PrivateKey> = (0..senders).map(sender_key).collect();
+    let threads = cores();
+    let per = count.div_ceil(threads as u64);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads as u64)
+            .map(|t| {
+                let keys = &keys;
+                s.spawn(move || {
+                    (t * per..((t + 1) * per).min(count))
+                        .map(|k| {
+                            let i = usize::try_from(k % senders as u64).unwrap_or(0);
+                            let leg = Leg {
+                                from: sender_account(i),
+                                to: sender_account((i + 1) % senders),
+                                instrument: USD,
+                                amount: 1,
+                            };
+                            Transaction {
+                                sender: keys[i].public_key(),
+                                nonce: k / senders as u64,
+                                expires_at: expires,
+                                operations: BoundedVec::new(vec![Operation::Transfer(Transfer {
+                                    leg,
+                                })])
+                                .expect("one operation"),
+                            }
+                            .sign(chain, &[&keys[i]])
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Signatures per second one core verifies in batches (the best of three rounds).
+fn verify_rate_per_core(chain: &ChainId, txs: &[SignedTx]) -> u64 {
+    let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::seed_from_u64(7);
+    let mut best = 0u64;
+    for _ in 0..3 {
+        let batch = txs.to_vec();
+        let start = Instant::now();
+        let verified = tally_types::verify_batch(chain, batch, 1, &mut rng);
+        let micros = u64::try_from(start.elapsed().as_micros())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        if verified.iter().all(Result::is_ok) {
+            best = best.max(txs.len() as u64 * 1_000_000 / micros);
+        }
+    }
+    best
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn get_json(agent: &ureq::Agent, url: &str) -> Option<Value> {
+    let body = agent
+        .get(url)
+        .call()
+        .ok()?
+        .body_mut()
+        .read_to_string()
+        .ok()?;
+    serde_json::from_str(&body).ok()
+}
+
+/// What the submitters and the observer record.
+#[derive(Default)]
+struct Record {
+    /// Per transaction id: when its batch was sent.
+    sent: HashMap<Hash32, Instant>,
+    /// Refusals by code.
+    refused: BTreeMap<String, u64>,
+    /// Transport failures (requests that got no answer).
+    failed_requests: u64,
+    /// Per finalized transaction: when the observer saw it final, and whether it applied.
+    finalized: HashMap<Hash32, (Instant, bool)>,
+    blocks: u64,
+}
+
+/// The `p`th percentile (nearest rank) of ascending `sorted`; 0 if empty.
+fn percentile(sorted: &[u64], p: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (p * sorted.len()).div_ceil(100);
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Runs the benchmark.
+pub fn run(args: &Args) -> Result<(), String> {
+    if args.senders == 0 || args.batch == 0 || args.duration == 0 {
+        return Err("--senders, --batch and --duration must be positive".into());
+    }
+    if args.batch > tally_node::http::MAX_SUBMIT_BATCH {
+        return Err(format!(
+            "--batch must be at most {}",
+            tally_node::http::MAX_SUBMIT_BATCH
+        ));
+    }
+    let json_out = match args.output.as_str() {
+        "json" => true,
+        "human" => false,
+        other => return Err(format!("--output must be human or json, not {other}")),
+    };
+    let say = |line: String| {
+        if !json_out {
+            eprintln!("{line}");
+        }
+    };
+    let chain = ChainId::new(demo::CHAIN).ok_or("bad chain id")?;
+
+    // 1. The machine's verification ceiling, measured on an idle machine.
+    say("measuring ed25519 batch verification …".into());
+    let sample = workload(&chain, args.senders, 16_384, Timestamp(u64::MAX));
+    let per_core = verify_rate_per_core(&chain, &sample);
+    drop(sample);
+    let cores = cores();
+    let ceiling = cores as u64 * per_core / args.validators as u64;
+    let rate = args.rate.unwrap_or(ceiling * args.load / 100).max(1);
+    say(format!(
+        "  {per_core} signatures/s per core, {cores} cores, {} validators: ceiling {ceiling} transfers/s; offering {rate}/s",
+        args.validators
+    ));
+
+    // 2. The workload, signed before the clock starts.
+    let count = (rate * args.duration).min(MAX_WORKLOAD);
+    say(format!("signing {count} transfers …"));
+    let expires = Timestamp(now_ms() + 3_600_000);
+    let txs = workload(&chain, args.senders, count, expires);
+    let ids: Vec<Hash32> = txs.iter().map(|t| t.tx.id(&chain)).collect();
+
+    // 3. A fresh network.
+    if args.home.exists() {
+        std::fs::remove_dir_all(&args.home).map_err(|e| format!("{}: {e}", args.home.display()))?;
+    }
+    let genesis = new_network_with(
+        &NewArgs {
+            home: args.home.clone(),
+            validators: args.validators,
+            chain_id: demo::CHAIN.to_string(),
+            base_port: args.base_port,
+        },
+        &genesis(args.senders)?,
+    )?;
+    let mut nodes = spawn(&genesis, &args.home)?;
+    let result = drive(args, &mut nodes, &txs, &ids, rate, &say);
+    stop_all(&mut nodes);
+    let (record, elapsed) = result?;
+
+    // 4. Figures.
+    let window = Duration::from_secs(args.duration);
+    let start = elapsed.start;
+    let in_window = record
+        .finalized
+        .values()
+        .filter(|(at, ok)| *ok && at.duration_since(start) <= window)
+        .count();
+    let tps = in_window as u64 / args.duration;
+    let mut latencies: Vec<u64> = record
+        .finalized
+        .iter()
+        .filter_map(|(id, (at, _))| {
+            record.sent.get(id).map(|sent| {
+                u64::try_from(at.saturating_duration_since(*sent).as_millis()).unwrap_or(u64::MAX)
+            })
+        })
+        .collect();
+    latencies.sort_unstable();
+    let (p50, p99) = (percentile(&latencies, 50), percentile(&latencies, 99));
+    let permille = tps * 1_000 / ceiling.max(1);
+    let accepted = record.sent.len() as u64;
+    let applied = record.finalized.values().filter(|(_, ok)| *ok).count();
+    let report = json!({
+        "tps": tps,
+        "finality_p50_ms": p50,
+        "finality_p99_ms": p99,
+        "verify_batch_per_core": per_core,
+        "ceiling_tps": ceiling,
+        "per_mille_of_ceiling": permille,
+        "offered_tps": rate,
+        "duration_s": args.duration,
+        "validators": args.validators,
+        "cores": cores,
+        "senders": args.senders,
+        "submitted": elapsed.submitted,
+        "accepted": accepted,
+        "refused": record.refused,
+        "failed_requests": record.failed_requests,
+        "finalized": record.finalized.len(),
+        "applied": applied,
+        "blocks": record.blocks,
+    });
+    if json_out {
+        println!("{report}");
+    } else {
+        println!(
+            "tally bench: {} validators, {cores} cores, {}s at {rate} transfers/s offered",
+            args.validators, args.duration
+        );
+        println!(
+            "  sustained        {tps:>10} transfers/s  ({}.{}% of ceiling)",
+            permille / 10,
+            permille % 10
+        );
+        println!("  finality p50     {p50:>10} ms");
+        println!("  finality p99     {p99:>10} ms");
+        println!("  verify (batch)   {per_core:>10} signatures/s per core");
+        println!("  ceiling          {ceiling:>10} transfers/s  (cores × batch rate ÷ validators)");
+        println!(
+            "  submitted {}, accepted {accepted}, finalized {}, applied {applied}, blocks {}",
+            elapsed.submitted,
+            record.finalized.len(),
+            record.blocks
+        );
+        if !record.refused.is_empty() {
+            println!("  refused: {:?}", record.refused);
+        }
+        println!("  logs: {}", args.home.display());
+    }
+    Ok(())
+}
+
+struct Elapsed {
+    start: Instant,
+    submitted: u64,
+}
+
+/// Waits for the network, offers the load, observes finality; returns what was recorded.
+fn drive(
+    args: &Args,
+    nodes: &mut [Node],
+    txs: &[SignedTx],
+    ids: &[Hash32],
+    rate: u64,
+    say: &dyn Fn(String),
+) -> Result<(Record, Elapsed), String> {
+    say(format!(
+        "starting {} validators in {} …",
+        nodes.len(),
+        args.home.display()
+    ));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        for n in nodes.iter_mut() {
+            if let Ok(Some(status)) = n.child.try_wait() {
+                return Err(format!(
+                    "{} exited ({status}); see {}",
+                    n.name,
+                    n.home.join("node.log").display()
+                ));
+            }
+        }
+        if nodes
+            .iter()
+            .all(|n| finalized_height(&n.api).is_some_and(|h| h >= 1))
+        {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err("no block finalized in time; see node.log in each node home".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Each sender's transactions go to one validator (sender i to validator i mod n), in
+    // nonce order; each validator gets a paced share of the batches.
+    let n = nodes.len();
+    let mut queues: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for k in 0..txs.len() {
+        queues[(k % args.senders) % n].push(k);
+    }
+    let record = Arc::new(Mutex::new(Record::default()));
+    let done = Arc::new(AtomicBool::new(false));
+    let start = Instant::now();
+    let per_validator_rate = (rate / n as u64).max(1);
+    let apis: Vec<String> = nodes.iter().map(|node| node.api.clone()).collect();
+    say(format!(
+        "offering {rate} transfers/s for {}s …",
+        args.duration
+    ));
+
+    let observer = {
+        let record = Arc::clone(&record);
+        let done = Arc::clone(&done);
+        let api = apis[0].clone();
+        std::thread::spawn(move || observe(&api, &record, &done))
+    };
+    let submitted: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = queues
+            .iter()
+            .zip(&apis)
+            .map(|(queue, api)| {
+                let record = Arc::clone(&record);
+                s.spawn(move || {
+                    submit(
+                        api,
+                        queue,
+                        txs,
+                        ids,
+                        args.batch,
+                        per_validator_rate,
+                        start,
+                        &record,
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+
+    // Let what was accepted finalize.
+    let drain_until = Instant::now() + DRAIN;
+    while Instant::now() < drain_until {
+        let (accepted, finalized) = {
+            let r = record.lock().map_err(|_| "record lock poisoned")?;
+            (r.sent.len(), r.finalized.len())
+        };
+        if finalized >= accepted {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done.store(true, Ordering::SeqCst);
+    let _ = observer.join();
+    let record = Arc::try_unwrap(record)
+        .map_err(|_| "observer still running")?
+        .into_inner()
+        .map_err(|_| "record lock poisoned")?;
+    Ok((record, Elapsed { start, submitted }))
+}
+
+/// Sends `queue` (indices into `txs`) to `api` in batches, paced at `rate` per second
+/// from `start`. Returns how many transactions it sent.
+#[allow(clippy::too_many_arguments)]
+fn submit(
+    api: &str,
+    queue: &[usize],
+    txs: &[SignedTx],
+    ids: &[Hash32],
+    batch: usize,
+    rate: u64,
+    start: Instant,
+    record: &Mutex<Record>,
+) -> u64 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{api}/txs");
+    let mut sent = 0u64;
+    for chunk in queue.chunks(batch) {
+        // Open loop: batch j is due when the first j×batch transactions are due.
+        let due = start + Duration::from_micros(sent * 1_000_000 / rate);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let raw: Vec<Vec<u8>> = chunk.iter().map(|k| txs[*k].to_bytes()).collect();
+        let body = tally_node::mempool::encode_batch(&raw);
+        let at = Instant::now();
+        let answer = agent
+            .post(&url)
+            .send(&body[..])
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .and_then(|b| serde_json::from_str::<Value>(&b).ok());
+        sent += chunk.len() as u64;
+        let Ok(mut r) = record.lock() else { break };
+        match answer.as_ref().and_then(|v| v["results"].as_array()) {
+            Some(results) => {
+                for (k, result) in chunk.iter().zip(results) {
+                    if result.get("tx_id").is_some() {
+                        r.sent.insert(ids[*k], at);
+                    } else {
+                        let code = result["code"].as_str().unwrap_or("Unknown").to_string();
+                        *r.refused.entry(code).or_insert(0) += 1;
+                    }
+                }
+            }
+            None => r.failed_requests += 1,
+        }
+    }
+    sent
+}
+
+/// Polls `api` for newly finalized blocks and records when each transaction in them was
+/// seen final, until `done`.
+fn observe(api: &str, record: &Mutex<Record>, done: &AtomicBool) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut next = get_json(&agent, &format!("{api}/status"))
+        .and_then(|v| v["finalized_height"].as_u64())
+        .unwrap_or(0)
+        + 1;
+    while !done.load(Ordering::SeqCst) {
+        let tip = get_json(&agent, &format!("{api}/status"))
+            .and_then(|v| v["finalized_height"].as_u64())
+            .unwrap_or(0);
+        while next <= tip {
+            let Some(block) = get_json(&agent, &format!("{api}/block/{next}?txs=true")) else {
+                break;
+            };
+            let seen = Instant::now();
+            let Ok(mut r) = record.lock() else { return };
+            r.blocks += 1;
+            for tx in block["txs"].as_array().into_iter().flatten() {
+                if let Some(id) = tx["tx_id"].as_str().and_then(Hash32::from_hex) {
+                    r.finalized.insert(id, (seen, tx["code_name"] == "Ok"));
+                }
+            }
+            next += 1;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
