@@ -222,8 +222,9 @@ impl MempoolHandle {
     }
 
     /// Decodes and verifies a block's transactions. Those waiting in the mempool byte for
-    /// byte were verified at admission and are not verified again; the rest (a proposer
-    /// may be Byzantine) are verified in one batch over `threads` threads.
+    /// byte (same wire digest) were verified at admission and are neither decoded nor
+    /// verified again; the rest (a proposer may be Byzantine) are decoded and verified in
+    /// one batch over `threads` threads.
     fn verify_block<R: CryptoRng>(
         &self,
         chain: &tally_types::ChainId,
@@ -231,24 +232,17 @@ impl MempoolHandle {
         threads: usize,
         rng: &mut R,
     ) -> Result<Vec<VerifiedTx>, Invalid> {
-        let signed: Vec<SignedTx> = raw
-            .iter()
-            .map(|b| SignedTx::decode_bounded(b).map_err(|_| Invalid::Decode))
-            .collect::<Result<_, _>>()?;
-        let ids: Vec<Hash32> = signed.iter().map(|s| s.tx.id(chain)).collect();
+        let wires: Vec<Hash32> = raw.iter().map(|b| crate::mempool::wire_digest(b)).collect();
         let mut known: Vec<Option<VerifiedTx>> = {
             let pool = self.lock();
-            ids.iter()
-                .zip(&signed)
-                .map(|(id, s)| pool.verified(id, s))
-                .collect()
+            wires.iter().map(|w| pool.verified(w)).collect()
         };
-        let unknown: Vec<SignedTx> = signed
-            .into_iter()
+        let unknown: Vec<SignedTx> = raw
+            .iter()
             .zip(&known)
             .filter(|(_, k)| k.is_none())
-            .map(|(s, _)| s)
-            .collect();
+            .map(|(b, _)| SignedTx::decode_bounded(b).map_err(|_| Invalid::Decode))
+            .collect::<Result<_, _>>()?;
         let mut fresh = tally_types::verify_batch(chain, unknown, threads, rng).into_iter();
         known
             .iter_mut()

@@ -103,13 +103,22 @@ pub fn decode_batch(bytes: &[u8], max_txs: usize) -> Result<Vec<Vec<u8>>, common
 struct Entry {
     tx: VerifiedTx,
     size: usize,
+    /// Digest of the exact encoding admitted.
+    wire: Hash32,
+}
+
+/// Digest of a transaction's exact encoding (transaction and approvals): equal digests
+/// mean equal bytes, so a transaction admitted (and verified) once is recognised without
+/// decoding it again (decoding a key decompresses a curve point).
+pub fn wire_digest(raw: &[u8]) -> Hash32 {
+    Hash32::digest(&[raw])
 }
 
 /// Transactions that passed admission's cheap checks, waiting for signature verification.
 pub struct Prepared {
     results: Vec<Result<Hash32, AdmitError>>,
     candidates: Vec<SignedTx>,
-    slots: Vec<(usize, usize)>,
+    slots: Vec<(usize, usize, Hash32)>,
 }
 
 impl Prepared {
@@ -126,6 +135,8 @@ pub struct Mempool {
     cfg: MempoolConfig,
     chain: ChainId,
     entries: BTreeMap<Hash32, Entry>,
+    /// Wire digest → transaction id.
+    by_wire: BTreeMap<Hash32, Hash32>,
     /// Per sender: nonce → transaction id.
     by_sender: BTreeMap<SenderKey, BTreeMap<u64, Hash32>>,
     /// Senders in order of their oldest waiting transaction (round-robin order).
@@ -140,6 +151,7 @@ impl Mempool {
             cfg,
             chain,
             entries: BTreeMap::new(),
+            by_wire: BTreeMap::new(),
             by_sender: BTreeMap::new(),
             senders: VecDeque::new(),
             bytes: 0,
@@ -166,9 +178,19 @@ impl Mempool {
         self.entries.contains_key(id)
     }
 
-    fn precheck(&self, now: Timestamp, raw: &[u8]) -> Result<(SignedTx, Hash32), AdmitError> {
+    fn precheck(
+        &self,
+        now: Timestamp,
+        raw: &[u8],
+    ) -> Result<(SignedTx, Hash32, Hash32), AdmitError> {
         if raw.len() > MAX_TX_BYTES {
             return Err(AdmitError::TooLarge);
+        }
+        // The same bytes again (gossip delivers every transaction from every peer): no
+        // need to decode them.
+        let wire = wire_digest(raw);
+        if self.by_wire.contains_key(&wire) {
+            return Err(AdmitError::Duplicate);
         }
         let signed =
             SignedTx::decode_bounded(raw).map_err(|e| AdmitError::Malformed(e.to_string()))?;
@@ -192,7 +214,7 @@ impl Mempool {
         if self.entries.len() >= self.cfg.max_txs || self.bytes + raw.len() > self.cfg.max_bytes {
             return Err(AdmitError::Full);
         }
-        Ok((signed, id))
+        Ok((signed, id, wire))
     }
 
     /// Admits a batch of encoded transactions received at `now`: cheap checks first, then
@@ -227,10 +249,10 @@ impl Mempool {
         };
         for (i, bytes) in raw.iter().enumerate() {
             match self.precheck(now, bytes) {
-                Ok((signed, id)) => {
+                Ok((signed, id, wire)) => {
                     prepared.results.push(Ok(id));
                     prepared.candidates.push(signed);
-                    prepared.slots.push((i, bytes.len()));
+                    prepared.slots.push((i, bytes.len(), wire));
                 }
                 Err(e) => prepared.results.push(Err(e)),
             }
@@ -248,25 +270,26 @@ impl Mempool {
         let Prepared {
             mut results, slots, ..
         } = prepared;
-        for ((i, size), v) in slots.into_iter().zip(verified) {
+        for ((i, size, wire), v) in slots.into_iter().zip(verified) {
             results[i] = match v {
                 Err(e) => Err(AdmitError::BadSignature(e)),
-                Ok(tx) => self.insert(tx, size),
+                Ok(tx) => self.insert(tx, size, wire),
             };
         }
         results
     }
 
-    /// The waiting transaction that is exactly `signed` (same transaction, same approvals),
-    /// already verified at admission; a block carrying it need not be verified again.
-    pub fn verified(&self, id: &Hash32, signed: &SignedTx) -> Option<VerifiedTx> {
-        self.entries
-            .get(id)
-            .filter(|e| e.tx.signed() == signed)
+    /// The waiting transaction whose exact encoding has digest `wire` (see [wire_digest]),
+    /// already verified at admission: a block carrying those bytes need not verify them
+    /// again.
+    pub fn verified(&self, wire: &Hash32) -> Option<VerifiedTx> {
+        self.by_wire
+            .get(wire)
+            .and_then(|id| self.entries.get(id))
             .map(|e| e.tx.clone())
     }
 
-    fn insert(&mut self, tx: VerifiedTx, size: usize) -> Result<Hash32, AdmitError> {
+    fn insert(&mut self, tx: VerifiedTx, size: usize, wire: Hash32) -> Result<Hash32, AdmitError> {
         let id = tx.id();
         if self.entries.contains_key(&id) {
             return Err(AdmitError::Duplicate);
@@ -287,7 +310,8 @@ impl Mempool {
         }
         queue.insert(tx.tx().nonce, id);
         self.bytes += size;
-        self.entries.insert(id, Entry { tx, size });
+        self.by_wire.insert(wire, id);
+        self.entries.insert(id, Entry { tx, size, wire });
         Ok(id)
     }
 
@@ -340,6 +364,7 @@ impl Mempool {
             let Some(entry) = self.entries.remove(id) else {
                 continue;
             };
+            self.by_wire.remove(&entry.wire);
             self.bytes -= entry.size;
             let sender = entry.tx.tx().sender.as_ref();
             if let Some(q) = self.by_sender.get_mut(sender) {
