@@ -78,6 +78,7 @@ fn sender_account(i: usize) -> AccountId {
 /// holding cash.
 fn genesis(senders: usize) -> Result<tally_ledger::Genesis, String> {
     let mut g = demo::genesis();
+    g.time = crate::setup::now_to_the_second()?;
     let template = member("dealer-a");
     for i in 0..senders {
         let lei = Lei::with_check_digits(&format!("9845BE{i:012}")).map_err(|e| e.to_string())?;

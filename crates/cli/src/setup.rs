@@ -48,8 +48,24 @@ pub fn node_home(network: &Path, i: usize) -> PathBuf {
 
 /// Creates a development network: genesis (demo world, fresh validator identities, a
 /// threshold key dealt here) and one home per validator with its secrets.
+///
+/// The genesis time is now (to the second). Block time follows the validators' clocks but
+/// may advance at most `MAX_BLOCK_TIME_STEP_MS` per block, so a chain whose genesis lay
+/// days in the past would spend its first hundreds of blocks catching up, refusing
+/// transactions whose expiry is "too far" from a block time still in the past.
 pub fn new_network(args: &NewArgs) -> Result<GenesisFile, String> {
-    new_network_with(args, &tally_ledger::demo::genesis())
+    let mut ledger = tally_ledger::demo::genesis();
+    ledger.time = now_to_the_second()?;
+    new_network_with(args, &ledger)
+}
+
+/// The wall clock, truncated to the second.
+pub fn now_to_the_second() -> Result<tally_types::Timestamp, String> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| "the clock is before 1970")?
+        .as_secs();
+    Ok(tally_types::Timestamp(secs * 1_000))
 }
 
 /// As [new_network], with `ledger` as the ledger's genesis.
