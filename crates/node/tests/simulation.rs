@@ -5,14 +5,15 @@
 //! A run is a [Scenario] drawn from its seed: 4 or 7 validators, a random signed workload
 //! (transfers, DvP settles, matching two-sided instructions, hash- and time-locked holds
 //! released by their payer) fed to every mempool over time, and one fault (crash and
-//! restart, isolation, a partition without quorum, lossy and slow links, storage I/O
-//! errors, a power loss tearing unsynced writes, a Byzantine consensus engine, a Byzantine
-//! proposer of badly signed transactions). After every run [check] verifies agreement,
+//! restart, isolation, a partition without quorum, lossy and slow links, overlapping
+//! crashes and partitions over lossy links, storage I/O errors, a power loss tearing
+//! unsynced writes, a Byzantine consensus engine, a Byzantine proposer of badly signed
+//! transactions). After every run [check] verifies agreement,
 //! exactly-once application, conservation of supply, the expected final balances, that
 //! every transaction acknowledged final is reflected everywhere, and that progress resumed
 //! after the fault healed. See docs/node.md, "Simulation".
 //!
-//! `TALLY_SIM_SEEDS=<n>` runs seeds `0..n` in the sweeps (default 50, spread across the
+//! `TALLY_SIM_SEEDS=<n>` runs seeds `0..n` in the sweeps (default 100, spread across the
 //! three sweep tests by fault family); `TALLY_SIM_SEED=<s>` runs only seed `s`. A failing
 //! seed is printed and replays exactly.
 
@@ -25,7 +26,7 @@ use commonware_cryptography::bls12381::primitives::sharing::{Mode, Sharing};
 use commonware_cryptography::bls12381::primitives::variant::MinSig;
 use commonware_cryptography::{Sha256, Signer as _, ed25519};
 use commonware_p2p::simulated::{Config as NetConfig, Link, Network, Oracle};
-use commonware_runtime::deterministic::{FaultConfig, PartialWriteMode, WriteConfig};
+use commonware_runtime::deterministic::{FaultConfig, PartialWriteMode, ResizeConfig, WriteConfig};
 use commonware_runtime::{
     Clock as _, Handle, Quota, Runner as _, Spawner as _, Supervisor as _, deterministic,
 };
@@ -327,10 +328,12 @@ impl LinkSpec {
 enum Fault {
     None,
     /// These validators crash together; they restart once the others finalized `down_for`
-    /// more heights.
+    /// more heights; with `relapse_ms`, they crash again that long after restarting (while
+    /// catching up) and restart once more.
     Crash {
         victims: Vec<usize>,
         down_for: u64,
+        relapse_ms: Option<u64>,
     },
     /// Every link to and from these validators is removed until the others finalized
     /// `down_for` more heights, then restored.
@@ -370,6 +373,13 @@ enum Fault {
         mock: Mock,
         crash: Option<usize>,
     },
+    /// Lossy, slow links while three faults come and go, possibly overlapping (together
+    /// they may exceed f, stopping progress until they end); then links are good again.
+    Chaos {
+        link: LinkSpec,
+        /// (start, end) in ms from the first event, and what happens in between.
+        events: Vec<(u64, u64, Event)>,
+    },
     /// Validator `who` appends a badly signed transaction to every block it proposes
     /// ([AppState::forge_proposals]); with 7 validators honest `crash` also crashes.
     BadProposer {
@@ -378,8 +388,17 @@ enum Fault {
     },
 }
 
+/// One fault of a [Fault::Chaos] run.
+#[derive(Clone, Debug)]
+enum Event {
+    /// The validator is down.
+    Crash(usize),
+    /// No link between these validators and the others.
+    Cut(Vec<usize>),
+}
+
 /// Fault kinds the sweeps rotate through, and their families (one sweep test each).
-const KINDS: u64 = 8;
+const KINDS: u64 = 9;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Family {
@@ -421,21 +440,29 @@ impl Scenario {
             0 => Fault::Crash {
                 victims: distinct(&mut rng, n, f),
                 down_for: 2 + pick(&mut rng, 4),
+                relapse_ms: (pick(&mut rng, 2) == 0).then(|| 100 * pick(&mut rng, 15)),
             },
             1 => Fault::StorageErrors {
-                faults: match pick(&mut rng, 3) {
+                faults: match pick(&mut rng, 5) {
                     0 => FaultConfig::default().sync(Probability::new(5, 100).unwrap()),
                     1 => FaultConfig::default().write(WriteConfig {
                         failure_rate: Probability::new(2, 100).unwrap(),
                         retention_rate: Probability::new(1, 2).unwrap(),
                         mode: PartialWriteMode::Prefix,
                     }),
-                    _ => FaultConfig::default()
+                    2 => FaultConfig::default()
                         .sync(Probability::new(2, 100).unwrap())
                         .write(WriteConfig {
                             failure_rate: Probability::new(1, 100).unwrap(),
                             retention_rate: Probability::new(1, 2).unwrap(),
                             mode: PartialWriteMode::Subset,
+                        }),
+                    3 => FaultConfig::default().read(Probability::new(1, 100).unwrap()),
+                    _ => FaultConfig::default()
+                        .sync(Probability::new(2, 100).unwrap())
+                        .resize(ResizeConfig {
+                            failure_rate: Probability::new(5, 100).unwrap(),
+                            partial_rate: Probability::new(1, 2).unwrap(),
                         }),
                 },
                 window_ms: 1_000 + 500 * pick(&mut rng, 4),
@@ -459,8 +486,13 @@ impl Scenario {
             },
             5 => Fault::Lossy {
                 link: LinkSpec {
-                    latency_ms: 20 + 20 * pick(&mut rng, 4),
-                    jitter_ms: 20 + 30 * pick(&mut rng, 5),
+                    // One in three: delays of the order of the leader timeout.
+                    latency_ms: if pick(&mut rng, 3) == 0 {
+                        200 + 100 * pick(&mut rng, 3)
+                    } else {
+                        20 + 20 * pick(&mut rng, 4)
+                    },
+                    jitter_ms: 20 + 30 * pick(&mut rng, 6),
                     delivered: 85 + pick(&mut rng, 11),
                 },
             },
@@ -477,13 +509,32 @@ impl Scenario {
                     crash: (n == 7).then_some(who[1]),
                 }
             }
-            _ => {
+            7 => {
                 let who = distinct(&mut rng, n, 2);
                 Fault::BadProposer {
                     who: who[0],
                     crash: (n == 7).then_some(who[1]),
                 }
             }
+            _ => Fault::Chaos {
+                link: LinkSpec {
+                    latency_ms: 20 + 20 * pick(&mut rng, 5),
+                    jitter_ms: 20 + 30 * pick(&mut rng, 4),
+                    delivered: 90 + pick(&mut rng, 11),
+                },
+                events: (0..3)
+                    .map(|_| {
+                        let start = 100 * pick(&mut rng, 40);
+                        let end = start + 500 + 100 * pick(&mut rng, 30);
+                        let event = match pick(&mut rng, 3) {
+                            0 => Event::Crash(distinct(&mut rng, n, 1)[0]),
+                            1 => Event::Cut(distinct(&mut rng, n, f)),
+                            _ => Event::Cut(distinct(&mut rng, n, n / 2)),
+                        };
+                        (start, end, event)
+                    })
+                    .collect(),
+            },
         };
         Self {
             seed,
@@ -499,7 +550,10 @@ impl Scenario {
             | Fault::Crash { .. }
             | Fault::StorageErrors { .. }
             | Fault::PowerLoss { .. } => Family::CrashAndStorage,
-            Fault::Isolate { .. } | Fault::Split { .. } | Fault::Lossy { .. } => Family::Network,
+            Fault::Isolate { .. }
+            | Fault::Split { .. }
+            | Fault::Lossy { .. }
+            | Fault::Chaos { .. } => Family::Network,
             Fault::Byzantine { .. } | Fault::BadProposer { .. } => Family::Byzantine,
         }
     }
@@ -627,6 +681,8 @@ struct Outcome {
     forged: Vec<Hash32>,
     /// (blocker, blocked) pairs among honest validators.
     honest_blocks: Vec<(usize, usize)>,
+    /// (blocker, blocked) pairs where the blocked validator is the Byzantine one.
+    byzantine_blocked: Vec<(usize, usize)>,
     /// Panics the storage errors caused (caught by the runtime, modelled as crashes).
     storage_panics: usize,
     /// Workload transactions submitted (carried across a power loss).
@@ -660,6 +716,8 @@ struct Sim {
     nonces: BTreeMap<PublicKey, u64>,
     /// Every incarnation's state, per honest validator.
     incarnations: BTreeMap<usize, Vec<AppState>>,
+    /// Directed links currently up.
+    linked: BTreeSet<(usize, usize)>,
     /// Starts so far (labels each incarnation's metrics apart).
     starts: u32,
 }
@@ -699,10 +757,10 @@ impl Sim {
             rng: rand_chacha::ChaCha20Rng::seed_from_u64(s.seed ^ 0xc11e),
         };
         let link = match s.fault {
-            Fault::Lossy { link } if submitted == 0 => link,
+            Fault::Lossy { link } | Fault::Chaos { link, .. } => link,
             _ => GOOD_LINK,
         };
-        let sim = Self {
+        let mut sim = Self {
             cluster: Cluster {
                 chain: ChainId::new(demo::CHAIN).unwrap(),
                 genesis_block: engine::genesis_block::<deterministic::Context>(genesis.time),
@@ -725,6 +783,7 @@ impl Sim {
             client: Arc::new(Mutex::new(client)),
             nonces: w.nonces,
             incarnations: BTreeMap::new(),
+            linked: BTreeSet::new(),
             starts: 0,
         };
         let all: Vec<usize> = (0..n).collect();
@@ -886,15 +945,17 @@ impl Sim {
     }
 
     /// Removes the links between `a` and `b`, both ways.
-    async fn cut(&self, a: &[usize], b: &[usize]) {
+    async fn cut(&mut self, a: &[usize], b: &[usize]) {
         for (x, y) in self.pairs(a, b) {
-            let (kx, ky) = (self.keys[x].public_key(), self.keys[y].public_key());
-            let _ = self.oracle.remove_link(kx, ky).await; // absent: nothing to remove
+            if self.linked.remove(&(x, y)) {
+                let (kx, ky) = (self.keys[x].public_key(), self.keys[y].public_key());
+                self.oracle.remove_link(kx, ky).await.unwrap();
+            }
         }
     }
 
     /// (Re)links `a` and `b`, both ways, with the current link.
-    async fn join(&self, a: &[usize], b: &[usize]) {
+    async fn join(&mut self, a: &[usize], b: &[usize]) {
         self.cut(a, b).await;
         for (x, y) in self.pairs(a, b) {
             let (kx, ky) = (self.keys[x].public_key(), self.keys[y].public_key());
@@ -902,6 +963,27 @@ impl Sim {
                 .add_link(kx, ky, self.link.link())
                 .await
                 .unwrap();
+            self.linked.insert((x, y));
+        }
+    }
+
+    /// Links exactly the pairs no cut of `cuts` separates.
+    async fn apply_cuts(&mut self, cuts: &[&Vec<usize>]) {
+        let all: Vec<usize> = (0..self.s.validators).collect();
+        for (x, y) in self.pairs(&all, &all) {
+            let separated = cuts.iter().any(|c| c.contains(&x) != c.contains(&y));
+            let up = self.linked.contains(&(x, y));
+            let (kx, ky) = (self.keys[x].public_key(), self.keys[y].public_key());
+            if separated && up {
+                self.oracle.remove_link(kx, ky).await.unwrap();
+                self.linked.remove(&(x, y));
+            } else if !separated && !up {
+                self.oracle
+                    .add_link(kx, ky, self.link.link())
+                    .await
+                    .unwrap();
+                self.linked.insert((x, y));
+            }
         }
     }
 
@@ -972,13 +1054,6 @@ impl Sim {
 
     /// Records histories, forged blocks and blocked peers so far.
     async fn collect(&self, out: &mut Outcome) {
-        for (i, states) in &self.incarnations {
-            let h = out.histories.entry(*i).or_default();
-            for s in states {
-                h.push(seen(s.finalized_blocks()));
-            }
-        }
-        out.forged.extend(self.forged());
         let index: BTreeMap<ed25519::PublicKey, usize> = self
             .keys
             .iter()
@@ -990,8 +1065,18 @@ impl Sim {
             let (a, b) = (index[&blocker], index[&blocked]);
             if honest.contains(&a) && honest.contains(&b) {
                 out.honest_blocks.push((a, b));
+            } else if !out.byzantine_blocked.contains(&(a, b)) {
+                out.byzantine_blocked.push((a, b));
             }
         }
+        // From here on nothing awaits: the snapshot is of one instant.
+        for (i, states) in &self.incarnations {
+            let h = out.histories.entry(*i).or_default();
+            for s in states {
+                h.push(seen(s.finalized_blocks()));
+            }
+        }
+        out.forged.extend(self.forged());
         out.submitted = self.client.lock().unwrap().submitted;
     }
 }
@@ -1005,7 +1090,20 @@ fn mem_store(state: &State) -> MemStore {
 }
 
 fn runtime(s: &Scenario) -> deterministic::Config {
+    let storage = match s.fault {
+        // Every write records, as it is issued, what part of it survives a power loss
+        // if not synced by then; no operation fails.
+        Fault::PowerLoss {
+            retention, mode, ..
+        } => FaultConfig::default().write(WriteConfig {
+            failure_rate: Probability::new(0, 1).unwrap(),
+            retention_rate: Probability::new(retention, 100).unwrap(),
+            mode,
+        }),
+        _ => FaultConfig::default(),
+    };
     deterministic::Config::new()
+        .with_storage_fault_config(storage)
         .with_seed(s.seed)
         .with_start_time(UNIX_EPOCH + Duration::from_millis(demo::GENESIS_MS))
         .with_timeout(Some(SIM_TIMEOUT))
@@ -1017,13 +1115,8 @@ fn runtime(s: &Scenario) -> deterministic::Config {
 /// Runs scenario `s` to the end and returns what to check. Asserts what can only be
 /// observed during the run (no progress without a quorum, no panic after a restart).
 fn run(s: &Scenario) -> Outcome {
-    if let Fault::PowerLoss {
-        extra,
-        retention,
-        mode,
-    } = s.fault
-    {
-        return run_power_loss(s, extra, retention, mode);
+    if let Fault::PowerLoss { extra, .. } = s.fault {
+        return run_power_loss(s, extra); // retention: see runtime()
     }
     let s = s.clone();
     deterministic::Runner::new(runtime(&s)).start(|context| async move {
@@ -1038,8 +1131,16 @@ fn run(s: &Scenario) -> Outcome {
         let mut out = Outcome::default();
         match s.fault.clone() {
             Fault::None | Fault::PowerLoss { .. } => {}
-            Fault::Crash { victims, down_for } => {
+            Fault::Crash {
+                victims,
+                down_for,
+                relapse_ms,
+            } => {
                 crash_and_restart(&mut sim, &victims, down_for).await;
+                if let Some(ms) = relapse_ms {
+                    sim.context.sleep(Duration::from_millis(ms)).await;
+                    crash_and_restart(&mut sim, &victims, 1).await;
+                }
             }
             Fault::Byzantine { crash, .. } | Fault::BadProposer { crash, .. } => {
                 if let Some(v) = crash {
@@ -1077,6 +1178,12 @@ fn run(s: &Scenario) -> Outcome {
                 let all: Vec<usize> = (0..n).collect();
                 sim.join(&all, &all).await;
             }
+            Fault::Chaos { events, .. } => {
+                chaos(&mut sim, &events).await;
+                sim.link = GOOD_LINK;
+                let all: Vec<usize> = (0..n).collect();
+                sim.join(&all, &all).await;
+            }
             Fault::StorageErrors { faults, window_ms } => {
                 // The runtime's fault switch is global: every validator's storage may fail
                 // during the window. Whatever a failed operation makes panic is caught by the
@@ -1107,6 +1214,52 @@ fn run(s: &Scenario) -> Outcome {
     })
 }
 
+/// Plays the events of a chaos run, in time order (ends before starts at the same time).
+async fn chaos(sim: &mut Sim, events: &[(u64, u64, Event)]) {
+    let mut timeline: Vec<(u64, bool, usize)> = Vec::new();
+    for (k, (start, end, _)) in events.iter().enumerate() {
+        timeline.push((*start, true, k));
+        timeline.push((*end, false, k));
+    }
+    timeline.sort_unstable_by_key(|(t, starts, k)| (*t, *starts, *k));
+    let begin = sim.context.current();
+    let mut active: BTreeSet<usize> = BTreeSet::new();
+    for (t, starts, k) in timeline {
+        let at = begin + Duration::from_millis(t);
+        if let Ok(wait) = at.duration_since(sim.context.current()) {
+            sim.context.sleep(wait).await;
+        }
+        if starts {
+            active.insert(k);
+        } else {
+            active.remove(&k);
+        }
+        match &events[k].2 {
+            Event::Crash(v) => {
+                let down = active
+                    .iter()
+                    .any(|a| matches!(events[*a].2, Event::Crash(x) if x == *v));
+                let running = sim.nodes[*v].handle.is_some();
+                if down && running {
+                    sim.crash(*v);
+                } else if !down && !running {
+                    sim.start(*v).await;
+                }
+            }
+            Event::Cut(_) => {
+                let cuts: Vec<&Vec<usize>> = active
+                    .iter()
+                    .filter_map(|a| match &events[*a].2 {
+                        Event::Cut(side) => Some(side),
+                        Event::Crash(_) => None,
+                    })
+                    .collect();
+                sim.apply_cuts(&cuts).await;
+            }
+        }
+    }
+}
+
 async fn crash_and_restart(sim: &mut Sim, victims: &[usize], down_for: u64) {
     let others: Vec<usize> = sim
         .s
@@ -1126,11 +1279,11 @@ async fn crash_and_restart(sim: &mut Sim, victims: &[usize], down_for: u64) {
 }
 
 /// Power loss: the first runtime stops `extra` heights after warm-up, at whatever point
-/// of a block that is, and its storage keeps a random part (`retention` percent, as a
-/// prefix or a random subset of the bytes) of every write not yet synced. The second
-/// runtime resumes from that storage (same seed stream, same clock) and restarts every
-/// validator.
-fn run_power_loss(s: &Scenario, extra: u64, retention: u64, mode: PartialWriteMode) -> Outcome {
+/// of a block that is; its storage keeps a random part (`retention` percent, as a prefix
+/// or a random subset of the bytes: see [runtime]) of every write not yet synced. The
+/// second runtime resumes from that storage (same seed stream, same clock) and restarts
+/// every validator.
+fn run_power_loss(s: &Scenario, extra: u64) -> Outcome {
     let first = s.clone();
     let (out, checkpoint) =
         deterministic::Runner::new(runtime(s)).start_and_recover(|context| async move {
@@ -1151,13 +1304,6 @@ fn run_power_loss(s: &Scenario, extra: u64, retention: u64, mode: PartialWriteMo
                 ..Outcome::default()
             };
             sim.collect(&mut out).await;
-            // Applied when the runtime stops (the crash), to writes not yet synced.
-            *sim.context.storage_fault_config().write() =
-                FaultConfig::default().write(WriteConfig {
-                    failure_rate: Probability::new(0, 1).unwrap(),
-                    retention_rate: Probability::new(retention, 100).unwrap(),
-                    mode,
-                });
             out
         });
     let second = s.clone();
@@ -1363,6 +1509,20 @@ fn roots(out: &Outcome) -> Vec<Vec<(u64, Hash32, Hash32)>> {
         .collect()
 }
 
+/// Per restart, (validator, last height before, first height reported after): shows how
+/// far back a restart resumed (the block it reports first is the one storage kept).
+fn resumed(out: &Outcome) -> Vec<(usize, u64, u64)> {
+    let mut r = Vec::new();
+    for (v, incarnations) in &out.histories {
+        for pair in incarnations.windows(2) {
+            let before = pair[0].last().map_or(0, |b| b.height);
+            let after = pair[1].first().map_or(0, |b| b.height);
+            r.push((*v, before, after));
+        }
+    }
+    r
+}
+
 // ---------------------------------------------------------------------------------------
 // Tests
 // ---------------------------------------------------------------------------------------
@@ -1377,7 +1537,7 @@ fn seeds() -> Vec<u64> {
     let count: u64 = std::env::var("TALLY_SIM_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(50);
+        .unwrap_or(100);
     (0..count).collect()
 }
 
@@ -1398,14 +1558,16 @@ fn sweep(family: Family) {
         }));
         match result {
             Ok(out) => eprintln!(
-                "seed {seed}: ok — {} validators, {:?}; heal at {}, final {:?}, {} storage \
-                 panics, {} forged blocks",
+                "seed {seed}: ok — {} validators, {:?}; healed at {}, final {:?}, resumed at \
+                 {:?}, {} storage panics, {} forged blocks, blocked {:?}",
                 s.validators,
                 s.fault,
                 out.healed_at,
                 out.finals.values().map(|(h, _)| *h).collect::<Vec<_>>(),
+                resumed(&out),
                 out.storage_panics,
-                out.forged.len()
+                out.forged.len(),
+                out.byzantine_blocked,
             ),
             Err(_) => {
                 eprintln!(
@@ -1477,6 +1639,10 @@ fn same_seed_same_run_under_faults() {
     // runtimes, torn writes) replay exactly, histories and roots included.
     for seed in [1, 2] {
         let s = Scenario::from_seed(seed);
+        assert!(matches!(
+            s.fault,
+            Fault::StorageErrors { .. } | Fault::PowerLoss { .. }
+        ));
         let (a, b) = (run(&s), run(&s));
         assert_eq!(roots(&a), roots(&b), "seed {seed}");
         assert_eq!(a.storage_panics, b.storage_panics);
