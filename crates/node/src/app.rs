@@ -61,6 +61,14 @@ pub struct Inner {
     /// The last finalized blocks' heights, roots and outcomes (newest last).
     finalized: Vec<FinalizedBlock>,
     threads: usize,
+    /// Test-only Byzantine proposer (see [AppState::forge_proposals]); `None` in a node.
+    forgery: Option<Forgery>,
+}
+
+/// What a test-only Byzantine proposer adds to its blocks, and the blocks it proposed.
+struct Forgery {
+    tx: Vec<u8>,
+    blocks: Vec<Hash32>,
 }
 
 /// A finalized block as the node reports it.
@@ -101,6 +109,7 @@ impl AppState {
             outcomes: BTreeMap::new(),
             finalized: Vec::new(),
             threads,
+            forgery: None,
         })))
     }
 
@@ -187,6 +196,29 @@ impl AppState {
     /// A copy of the finalized ledger state.
     pub fn finalized_state(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
         self.lock().cache.finalized().clone()
+    }
+
+    /// Test-only fault, for the cluster simulation; a node never calls it. Makes this
+    /// validator a Byzantine proposer: every block it proposes from now on also carries the
+    /// encoded transaction `tx`, appended *without* executing it (the block's roots are those
+    /// of the block without it), and the block's digest is recorded. With a `tx` whose
+    /// signature does not verify and whose execution would be refused anyway (a nonce that is
+    /// not next), only signature re-verification tells such a block from a valid one.
+    #[doc(hidden)]
+    pub fn forge_proposals(&self, tx: Vec<u8>) {
+        self.lock().forgery = Some(Forgery {
+            tx,
+            blocks: Vec::new(),
+        });
+    }
+
+    /// Digests of the blocks proposed since [AppState::forge_proposals].
+    #[doc(hidden)]
+    pub fn forged_proposals(&self) -> Vec<Hash32> {
+        self.lock()
+            .forgery
+            .as_ref()
+            .map_or_else(Vec::new, |f| f.blocks.clone())
     }
 }
 
@@ -438,7 +470,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             .execute(&hash32(&parent.digest()), height, time, &txs)
             .ok()?;
         let merkleized = commit::<E>(batches, height, &writes).await;
-        let block = LedgerBlock {
+        let mut block = LedgerBlock {
             context: consensus,
             parent: parent.digest(),
             height: parent.height().next(),
@@ -448,8 +480,14 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             ops_root: merkleized.ops_root(),
             range: non_empty_range!(merkleized.sync_boundary(), merkleized.bounds().tip.size),
         };
-        let digest = hash32(&block.digest());
         let mut shared = self.state.lock();
+        if let Some(forgery) = &shared.forgery {
+            block.txs.push(forgery.tx.clone()); // test-only Byzantine proposer
+        }
+        let digest = hash32(&block.digest());
+        if let Some(forgery) = &mut shared.forgery {
+            forgery.blocks.push(digest);
+        }
         shared
             .cache
             .insert(digest, hash32(&parent.digest()), writes)
