@@ -2,7 +2,10 @@
 //!
 //! Subcommands:
 //! - `ci`: formatting, clippy (all targets, warnings denied), docs (warnings denied),
-//!   the ledger's purity check, the whole test suite, and the end-to-end example.
+//!   the ledger's purity check, the whole test suite, the end-to-end example, and a
+//!   short smoke run of `tally bench` (it must report every figure and every submitted
+//!   transfer must apply; its numbers are not judged).
+//! - `bench-smoke`: only the short `tally bench` run.
 //! - `purity`: only the purity check: the ledger crates depend on no async runtime, no
 //!   networking and no storage engine.
 
@@ -96,6 +99,78 @@ fn ci() -> Result<(), String> {
         ],
         &[],
     )?;
+    bench_smoke()?;
+    Ok(())
+}
+
+/// The report fields `tally bench --output json` must print.
+const BENCH_FIELDS: &[&str] = &[
+    "tps",
+    "finality_p50_ms",
+    "finality_p99_ms",
+    "verify_batch_per_core",
+    "ceiling_tps",
+    "submitted",
+    "applied",
+];
+
+/// The unsigned integer after `"key":` in a flat JSON object.
+fn json_u64(json: &str, key: &str) -> Option<u64> {
+    let at = json.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let digits: String = json[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Runs the network benchmark briefly at a low rate: it must start a network, report
+/// every figure, and see every submitted transfer applied.
+fn bench_smoke() -> Result<(), String> {
+    let args = [
+        "run",
+        "--quiet",
+        "-p",
+        "tally-cli",
+        "--",
+        "bench",
+        "--duration",
+        "3",
+        "--rate",
+        "300",
+        "--senders",
+        "100",
+        "--home",
+        "target/bench-smoke",
+        "--base-port",
+        "26900",
+        "--output",
+        "json",
+    ];
+    eprintln!("$ cargo {}", args.join(" "));
+    let out = Command::new("cargo")
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run tally bench: {e}"))?;
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{}", report.trim());
+    if !out.status.success() {
+        return Err(format!(
+            "tally bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    for field in BENCH_FIELDS {
+        if json_u64(&report, field).is_none() {
+            return Err(format!("tally bench did not report {field}"));
+        }
+    }
+    let (submitted, applied) = (json_u64(&report, "submitted"), json_u64(&report, "applied"));
+    if submitted != applied || submitted == Some(0) {
+        return Err(format!(
+            "tally bench: {submitted:?} transfers submitted but {applied:?} applied"
+        ));
+    }
     Ok(())
 }
 
@@ -104,7 +179,8 @@ fn main() -> ExitCode {
     let result = match task.as_str() {
         "ci" => ci(),
         "purity" => purity(),
-        _ => Err("usage: cargo xtask <ci|purity>".to_string()),
+        "bench-smoke" => bench_smoke(),
+        _ => Err("usage: cargo xtask <ci|purity|bench-smoke>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
