@@ -43,7 +43,8 @@ pub struct Args {
     /// Sender accounts funded in genesis (transfers rotate among them).
     #[arg(long, default_value_t = 1_000)]
     pub senders: usize,
-    /// Transactions per `POST /txs` request.
+    /// Most transactions per `POST /txs` request (fewer at low rates: each submitter
+    /// sends at least 50 requests a second).
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
     /// Directory of the benchmark network (replaced on every run; logs stay there).
@@ -63,6 +64,9 @@ const SENDER_SEED: u64 = 50_000;
 const SENDER_ACCOUNT: u64 = 1_000_000;
 /// Most transactions pre-signed for one run.
 const MAX_WORKLOAD: u64 = 2_000_000;
+/// Fewest `POST /txs` requests each submitter sends per second (smaller batches at low
+/// rates, so the load is not a burst every few seconds).
+const MIN_REQUESTS_PER_S: u64 = 50;
 /// How long to wait for submitted transfers to finalize after the load stops.
 const DRAIN: Duration = Duration::from_secs(20);
 
@@ -394,6 +398,11 @@ fn drive(
     let done = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
     let per_validator_rate = (rate / n as u64).max(1);
+    // Smooth load: each submitter sends at least MIN_REQUESTS_PER_S requests a second, so
+    // a batch holds at most rate/MIN_REQUESTS_PER_S transactions (and at most --batch).
+    let batch = usize::try_from(per_validator_rate / MIN_REQUESTS_PER_S)
+        .unwrap_or(usize::MAX)
+        .clamp(1, args.batch);
     let apis: Vec<String> = nodes.iter().map(|node| node.api.clone()).collect();
     say(format!(
         "offering {rate} transfers/s for {}s …",
@@ -418,7 +427,7 @@ fn drive(
                         queue,
                         txs,
                         ids,
-                        args.batch,
+                        batch,
                         per_validator_rate,
                         start,
                         &record,
