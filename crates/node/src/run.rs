@@ -23,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tally_ledger::Ledger;
 
+/// Admitted batches waiting to be gossiped (each at most `http::MAX_SUBMIT_BYTES`).
+const GOSSIP_QUEUE_BATCHES: usize = 32;
+
 /// Genesis file name in a home directory.
 pub const GENESIS_FILE: &str = "genesis.json";
 /// Identity key file name.
@@ -151,8 +154,10 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
         let mut registered = engine::CHANNELS.map(|ch| Some(network.register(ch, quota)));
         let mut take = |i: usize| registered[i].take().expect("registered once");
         // Forward admitted transactions to the other validators; a full queue drops
-        // (the transaction still waits here, and clients retry).
-        let (gossip, outbox) = futures::channel::mpsc::channel(10_000);
+        // (the transaction still waits here, and clients retry). Each entry is one
+        // admission's batch (up to MAX_SUBMIT_BYTES), so the queue is bounded by count:
+        // at most GOSSIP_QUEUE_BATCHES × 8 MiB, the order of the mempool's own limit.
+        let (gossip, outbox) = futures::channel::mpsc::channel(GOSSIP_QUEUE_BATCHES);
         let channels = Channels {
             votes: take(0),
             certificates: take(1),
