@@ -114,6 +114,31 @@ impl Store for MemStore {
     }
 }
 
+/// A plain ordered map is a store too (the node's finalized state is one).
+impl Store for BTreeMap<Vec<u8>, Vec<u8>> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        BTreeMap::get(self, key).cloned()
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.insert(key, value);
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        self.remove(key);
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        if start >= end {
+            return Vec::new();
+        }
+        self.range::<[u8], _>((Bound::Included(start), Bound::Excluded(end)))
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
 impl Commit for MemStore {
     fn root(&mut self) -> Hash32 {
         merkle_root(self.entries.values().map(|(_, h)| *h).collect())

@@ -59,7 +59,9 @@ pub struct Inner {
     /// Outcomes of executed, not yet finalized blocks.
     outcomes: BTreeMap<Hash32, (u64, BlockOutcome)>,
     /// The last finalized blocks' heights, roots and outcomes (newest last).
-    finalized: Vec<FinalizedBlock>,
+    finalized: Vec<Arc<FinalizedBlock>>,
+    /// Every newly finalized block, for event streams.
+    announce: tokio::sync::broadcast::Sender<Arc<FinalizedBlock>>,
     threads: usize,
     /// Test-only Byzantine proposer (see [AppState::forge_proposals]); `None` in a node.
     forgery: Option<Forgery>,
@@ -88,6 +90,9 @@ pub struct FinalizedBlock {
 
 /// Finalized blocks kept in memory for queries.
 const FINALIZED_HISTORY: usize = 1_024;
+/// Finalized blocks a slow event-stream subscriber may fall behind before it is told it
+/// missed some.
+const ANNOUNCE_BUFFER: usize = 1_024;
 
 /// Handle to the application state shared by the node's components.
 #[derive(Clone)]
@@ -108,6 +113,7 @@ impl AppState {
             cache,
             outcomes: BTreeMap::new(),
             finalized: Vec::new(),
+            announce: tokio::sync::broadcast::channel(ANNOUNCE_BUFFER).0,
             threads,
             forgery: None,
         })))
@@ -122,13 +128,13 @@ impl AppState {
         inner.outcomes.clear();
         // Receipts of earlier blocks are not kept across restarts (see docs/node.md); the
         // block itself is reported as the finalized tip.
-        inner.finalized = vec![FinalizedBlock {
+        inner.finalized = vec![Arc::new(FinalizedBlock {
             height: block.height.get(),
             digest,
             state_root: hash32(&block.state_root),
             time: block.time,
             outcome: BlockOutcome::default(),
-        }];
+        })];
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -142,13 +148,37 @@ impl AppState {
     }
 
     /// The latest finalized block, if any beyond genesis.
-    pub fn last_finalized(&self) -> Option<FinalizedBlock> {
+    pub fn last_finalized(&self) -> Option<Arc<FinalizedBlock>> {
         self.lock().finalized.last().cloned()
     }
 
     /// Finalized blocks still in memory, oldest first.
-    pub fn finalized_blocks(&self) -> Vec<FinalizedBlock> {
+    pub fn finalized_blocks(&self) -> Vec<Arc<FinalizedBlock>> {
         self.lock().finalized.clone()
+    }
+
+    /// A finalized block still in memory, by height.
+    pub fn finalized_at(&self, height: u64) -> Option<Arc<FinalizedBlock>> {
+        let inner = self.lock();
+        let i = inner
+            .finalized
+            .binary_search_by_key(&height, |b| b.height)
+            .ok()?;
+        Some(inner.finalized[i].clone())
+    }
+
+    /// Every block finalized from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<FinalizedBlock>> {
+        self.lock().announce.subscribe()
+    }
+
+    /// Runs `f` over the finalized state (briefly holding the state lock: keep `f` short).
+    pub fn read<R>(
+        &self,
+        f: impl FnOnce(&tally_ledger::StateReader<'_, BTreeMap<Vec<u8>, Vec<u8>>>) -> R,
+    ) -> R {
+        let inner = self.lock();
+        f(&tally_ledger::StateReader(inner.cache.finalized()))
     }
 
     /// The receipt of a transaction in a finalized block still in memory, with the
@@ -245,10 +275,28 @@ impl MempoolHandle {
         threads: usize,
         rng: &mut R,
     ) -> Vec<Result<Hash32, crate::mempool::AdmitError>> {
+        self.admit_checked(now, raw, threads, rng, None)
+    }
+
+    /// [MempoolHandle::admit], also refusing (before verification) transactions whose
+    /// nonce the finalized state of `state` has already used.
+    pub fn admit_checked<R: CryptoRng>(
+        &self,
+        now: Timestamp,
+        raw: &[Vec<u8>],
+        threads: usize,
+        rng: &mut R,
+        state: Option<&AppState>,
+    ) -> Vec<Result<Hash32, crate::mempool::AdmitError>> {
         let (mut prepared, chain) = {
             let pool = self.lock();
             (pool.prepare(now, raw), pool.chain().clone())
         };
+        if let Some(state) = state {
+            let inner = state.lock();
+            let reader = tally_ledger::StateReader(inner.cache.finalized());
+            prepared.refuse_stale(|k| reader.next_nonce(k));
+        }
         let verified = tally_types::verify_batch(&chain, prepared.take_candidates(), threads, rng);
         self.lock().finish(prepared, verified)
     }
@@ -576,13 +624,16 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             .remove(&digest)
             .expect("outcome of an executed block");
         shared.outcomes.retain(|_, (h, _)| *h > height);
-        shared.finalized.push(FinalizedBlock {
+        let finalized = Arc::new(FinalizedBlock {
             height,
             digest,
             state_root: hash32(&block.state_root),
             time: block.time,
             outcome,
         });
+        shared.finalized.push(finalized.clone());
+        // No subscriber is not an error.
+        let _ = shared.announce.send(finalized);
         if shared.finalized.len() > FINALIZED_HISTORY {
             shared.finalized.remove(0);
         }

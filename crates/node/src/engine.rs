@@ -340,14 +340,55 @@ async fn restore_state<E>(
     state.restore(base, block.inner());
 }
 
+/// What the API reads beyond the application state: finalized blocks and their
+/// certificates (marshal), and the authenticated store (for proofs).
+pub struct Readers<M> {
+    /// Marshal: finalized blocks and certificates by height.
+    pub marshal: marshal::core::Mailbox<Scheme, Variant>,
+    /// Glue's mailbox: `subscribe_databases` yields the state store once glue has opened
+    /// it (after startup and any state sync).
+    pub stateful: M,
+}
+
 /// Starts every actor of one validator and returns the consensus engine's handle.
 pub async fn start<E, S, R, P, B>(
+    context: E,
+    cfg: EngineConfig,
+    channels: Channels<S, R>,
+    peer_provider: P,
+    blocker: B,
+) -> Handle<()>
+where
+    E: Spawner
+        + Clock
+        + Metrics
+        + Storage
+        + Supervisor
+        + CryptoRng
+        + commonware_storage::Context
+        + Send
+        + 'static,
+    S: Sender<PublicKey = PublicKey>,
+    R: Receiver<PublicKey = PublicKey>,
+    P: Provider<PublicKey = PublicKey> + Clone,
+    B: Blocker<PublicKey = PublicKey> + Clone,
+{
+    start_with_readers(context, cfg, channels, peer_provider, blocker)
+        .await
+        .0
+}
+
+/// [start], also returning what the API reads.
+pub async fn start_with_readers<E, S, R, P, B>(
     context: E,
     mut cfg: EngineConfig,
     channels: Channels<S, R>,
     peer_provider: P,
     blocker: B,
-) -> Handle<()>
+) -> (
+    Handle<()>,
+    Readers<commonware_glue::stateful::Mailbox<E, LedgerApp>>,
+)
 where
     E: Spawner
         + Clock
@@ -473,6 +514,10 @@ where
         marshal_mailbox.clone(),
         FixedEpocher::new(EPOCH_LENGTH),
     );
+    let readers = Readers {
+        marshal: marshal_mailbox.clone(),
+        stateful: stateful_mailbox.clone(),
+    };
     marshal_actor.start(stateful_mailbox, buffer, resolver);
     restore_state(
         &context,
@@ -518,5 +563,8 @@ where
             track_historical_votes: false,
         },
     );
-    engine.start(channels.votes, channels.certificates, channels.resolver)
+    (
+        engine.start(channels.votes, channels.certificates, channels.resolver),
+        readers,
+    )
 }

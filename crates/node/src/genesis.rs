@@ -81,7 +81,7 @@ pub struct ThresholdEntry {
 }
 
 /// A participant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParticipantEntry {
     /// LEI.
     pub lei: String,
@@ -106,7 +106,7 @@ pub struct ParticipantEntry {
 }
 
 /// A key and its weight.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct KeyEntry {
     /// Ed25519 public key (hex).
     pub public_key: String,
@@ -126,7 +126,7 @@ pub struct AccountEntry {
 }
 
 /// An instrument.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InstrumentEntry {
     /// Instrument id.
     pub id: u64,
@@ -151,7 +151,7 @@ pub struct InstrumentEntry {
 }
 
 /// Instrument kind and terms.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum KindEntry {
     /// Tokenized cash.
@@ -187,7 +187,7 @@ pub enum KindEntry {
 }
 
 /// Coupon terms.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CouponEntry {
     /// Percent, e.g. "4.125%".
     pub coupon_rate: String,
@@ -198,7 +198,7 @@ pub struct CouponEntry {
 }
 
 /// Compliance policy.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PolicyEntry {
     /// Holders need verified KYC.
     pub kyc_required: bool,
@@ -424,7 +424,8 @@ impl GenesisFile {
     }
 }
 
-fn participant(p: &ParticipantEntry) -> Result<RegisterParticipant, GenesisError> {
+/// The registration a participant entry describes.
+pub fn participant(p: &ParticipantEntry) -> Result<RegisterParticipant, GenesisError> {
     let roles: Vec<Role> = p
         .roles
         .iter()
@@ -475,7 +476,8 @@ fn coupon(c: &CouponEntry) -> Result<CouponTerms, GenesisError> {
     })
 }
 
-fn instrument(i: &InstrumentEntry) -> Result<CreateInstrument, GenesisError> {
+/// The creation an instrument entry describes.
+pub fn instrument(i: &InstrumentEntry) -> Result<CreateInstrument, GenesisError> {
     let kind = match &i.kind {
         KindEntry::Cash {
             currency,
@@ -563,25 +565,7 @@ pub fn ledger_entry(genesis: &Genesis) -> LedgerEntry {
     let mut scales = std::collections::BTreeMap::new();
     for op in &genesis.operations {
         match op {
-            Operation::RegisterParticipant(p) => out.participants.push(ParticipantEntry {
-                lei: p.lei.to_string(),
-                legal_name: p.profile.legal_name.to_string(),
-                roles: p.profile.roles.iter().map(|r| snake(r.name())).collect(),
-                jurisdiction: p.profile.jurisdiction.to_string(),
-                investor_class: snake(p.profile.investor_class.name()),
-                kyc_status: snake(p.profile.kyc.status.name()),
-                kyc_expires_on: p.profile.kyc.expires_on.to_string(),
-                keys: p
-                    .keys
-                    .iter()
-                    .map(|k| KeyEntry {
-                        public_key: to_hex(k.key.as_ref()),
-                        weight: k.weight,
-                    })
-                    .collect(),
-                threshold: p.threshold,
-                admin_threshold: p.admin_threshold,
-            }),
+            Operation::RegisterParticipant(p) => out.participants.push(participant_entry(p)),
             Operation::OpenAccount(a) => out.accounts.push(AccountEntry {
                 id: a.account.0,
                 owner: a.owner.to_string(),
@@ -602,7 +586,31 @@ pub fn ledger_entry(genesis: &Genesis) -> LedgerEntry {
     out
 }
 
-fn instrument_entry(i: &CreateInstrument) -> InstrumentEntry {
+/// The JSON form of a participant registration.
+pub fn participant_entry(p: &RegisterParticipant) -> ParticipantEntry {
+    ParticipantEntry {
+        lei: p.lei.to_string(),
+        legal_name: p.profile.legal_name.to_string(),
+        roles: p.profile.roles.iter().map(|r| snake(r.name())).collect(),
+        jurisdiction: p.profile.jurisdiction.to_string(),
+        investor_class: snake(p.profile.investor_class.name()),
+        kyc_status: snake(p.profile.kyc.status.name()),
+        kyc_expires_on: p.profile.kyc.expires_on.to_string(),
+        keys: p
+            .keys
+            .iter()
+            .map(|k| KeyEntry {
+                public_key: to_hex(k.key.as_ref()),
+                weight: k.weight,
+            })
+            .collect(),
+        threshold: p.threshold,
+        admin_threshold: p.admin_threshold,
+    }
+}
+
+/// The JSON form of an instrument's creation.
+pub fn instrument_entry(i: &CreateInstrument) -> InstrumentEntry {
     let coupon = |t: &CouponTerms| CouponEntry {
         coupon_rate: t.coupon_rate.to_string(),
         dated_date: t.dated_date.to_string(),

@@ -63,6 +63,14 @@ pub enum AdmitError {
     /// A signature does not verify.
     #[error("signature verification failed: {0}")]
     BadSignature(VerifyError),
+    /// The sender already used this nonce in a finalized block: a replay.
+    #[error("nonce {nonce} already used (the sender's next nonce is {expected})")]
+    Stale {
+        /// The transaction's nonce.
+        nonce: u64,
+        /// The sender's next nonce.
+        expected: u64,
+    },
 }
 
 impl AdmitError {
@@ -78,6 +86,7 @@ impl AdmitError {
             Self::Full => "MempoolFull",
             Self::SenderFull => "SenderFull",
             Self::BadSignature(_) => "BadSignature",
+            Self::Stale { .. } => "NonceReused",
         }
     }
 }
@@ -125,6 +134,26 @@ impl Prepared {
     /// The transactions to verify (in order); call once.
     pub fn take_candidates(&mut self) -> Vec<SignedTx> {
         std::mem::take(&mut self.candidates)
+    }
+
+    /// Refuses, before any signature is verified, the candidates whose nonce is below
+    /// their sender's next nonce in `next_nonce` (the finalized state): replays of
+    /// transactions that already applied, which a block would refuse anyway.
+    pub fn refuse_stale(&mut self, next_nonce: impl Fn(&tally_types::PublicKey) -> u64) {
+        let candidates = std::mem::take(&mut self.candidates);
+        let slots = std::mem::take(&mut self.slots);
+        for (tx, slot) in candidates.into_iter().zip(slots) {
+            let expected = next_nonce(&tx.tx.sender);
+            if tx.tx.nonce < expected {
+                self.results[slot.0] = Err(AdmitError::Stale {
+                    nonce: tx.tx.nonce,
+                    expected,
+                });
+            } else {
+                self.candidates.push(tx);
+                self.slots.push(slot);
+            }
+        }
     }
 }
 
@@ -176,6 +205,13 @@ impl Mempool {
     /// Whether a transaction is waiting.
     pub fn contains(&self, id: &Hash32) -> bool {
         self.entries.contains_key(id)
+    }
+
+    /// The highest nonce of `sender`'s waiting transactions, if any.
+    pub fn last_nonce(&self, sender: &tally_types::PublicKey) -> Option<u64> {
+        self.by_sender
+            .get(sender.as_ref())
+            .and_then(|q| q.keys().next_back().copied())
     }
 
     fn precheck(

@@ -180,13 +180,45 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             chain.clone(),
             MempoolConfig::default(),
         ))));
+        let (api_state, api_mempool) = (state.clone(), mempool.clone());
+        let engine_cfg = EngineConfig {
+            public_key: home.identity.public_key(),
+            scheme,
+            partition_prefix: "tally".to_string(),
+            genesis_block,
+            state,
+            mempool,
+            timeouts: ConsensusTimeouts::default(),
+            gossip: Some(outbox),
+        };
+        let (handle, readers) = engine::start_with_readers(
+            context.child("engine"),
+            engine_cfg,
+            channels,
+            oracle.clone(),
+            oracle,
+        )
+        .await;
+        let db = Arc::new(std::sync::OnceLock::new());
+        let db_slot = db.clone();
+        let stateful = readers.stateful;
+        tokio::spawn(async move {
+            let _ = db_slot.set(stateful.subscribe_databases().await);
+        });
+        let metrics_context = context.child("api");
         let api = Api {
             chain_id: chain.as_str().to_string(),
-            state: state.clone(),
-            mempool: mempool.clone(),
-            validators: genesis.validators.iter().map(|v| v.name.clone()).collect(),
+            node: me.name.clone(),
+            chain: Arc::new(http::chain_info(genesis)),
+            state: api_state,
+            mempool: api_mempool,
             verify_threads: 2,
             gossip,
+            marshal: Some(readers.marshal),
+            db,
+            replay: Arc::default(),
+            metrics: Arc::new(move || commonware_runtime::Metrics::encode(&metrics_context)),
+            peers: Arc::new(Vec::new),
         };
         let api_address = me.api_address;
         tokio::spawn(async move {
@@ -199,25 +231,6 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
                 Err(e) => tracing::error!("cannot bind api {api_address}: {e}"),
             }
         });
-
-        let engine_cfg = EngineConfig {
-            public_key: home.identity.public_key(),
-            scheme,
-            partition_prefix: "tally".to_string(),
-            genesis_block,
-            state,
-            mempool,
-            timeouts: ConsensusTimeouts::default(),
-            gossip: Some(outbox),
-        };
-        let handle = engine::start(
-            context.child("engine"),
-            engine_cfg,
-            channels,
-            oracle.clone(),
-            oracle,
-        )
-        .await;
         tracing::info!(validator = %me.name, "started");
         let _ = handle.await;
     });

@@ -1,0 +1,342 @@
+//! Ledger records, operations and events as the API's JSON.
+
+use super::types::*;
+use crate::genesis::{KeyEntry, ParticipantEntry, instrument_entry, snake, to_hex};
+use serde_json::{Value, json};
+use tally_ledger::schema::{
+    AccountRecord, HoldRecord, Holding, InstructionRecord, InstrumentRecord, InstrumentStatus,
+    ParticipantRecord,
+};
+use tally_ledger::{Event, MoveKind};
+use tally_types::model::Leg;
+use tally_types::ops::{CreateInstrument, Operation};
+use tally_types::{AccountId, Hash32, HoldId, InstrumentId, Lei, Transaction};
+
+/// A leg.
+pub fn leg(l: &Leg) -> LegInfo {
+    LegInfo {
+        from: l.from.0,
+        to: l.to.0,
+        instrument: l.instrument.0,
+        amount: l.amount.to_string(),
+    }
+}
+
+/// A participant record.
+pub fn participant(lei: &Lei, p: &ParticipantRecord) -> ParticipantInfo {
+    ParticipantInfo {
+        entry: ParticipantEntry {
+            lei: lei.to_string(),
+            legal_name: p.profile.legal_name.to_string(),
+            roles: p.profile.roles.iter().map(|r| snake(r.name())).collect(),
+            jurisdiction: p.profile.jurisdiction.to_string(),
+            investor_class: snake(p.profile.investor_class.name()),
+            kyc_status: snake(p.profile.kyc.status.name()),
+            kyc_expires_on: p.profile.kyc.expires_on.to_string(),
+            keys: p
+                .keys
+                .iter()
+                .map(|k| KeyEntry {
+                    public_key: to_hex(&k.key.0),
+                    weight: k.weight,
+                })
+                .collect(),
+            threshold: p.threshold,
+            admin_threshold: p.admin_threshold,
+        },
+        suspended: p.suspended,
+    }
+}
+
+/// An instrument record.
+pub fn instrument(id: InstrumentId, r: &InstrumentRecord) -> InstrumentInfo {
+    let create = CreateInstrument {
+        instrument: id,
+        issuer: r.issuer,
+        name: r.name.clone(),
+        ids: r.ids,
+        scale: r.scale,
+        min_increment: r.min_increment,
+        kind: r.kind.clone(),
+        policy: r.policy.clone(),
+    };
+    InstrumentInfo {
+        entry: instrument_entry(&create),
+        status: match r.status {
+            InstrumentStatus::Active => "active",
+            InstrumentStatus::Paused => "paused",
+            InstrumentStatus::Matured => "matured",
+        }
+        .to_string(),
+        total_supply: r.total_supply.to_string(),
+        holder_count: r.holder_count,
+    }
+}
+
+/// A holding.
+pub fn holding(
+    account: AccountId,
+    instrument: InstrumentId,
+    scale: u8,
+    h: &Holding,
+) -> HoldingInfo {
+    HoldingInfo {
+        account: account.0,
+        instrument: instrument.0,
+        scale,
+        balance: h.balance.to_string(),
+        held: h.held.to_string(),
+        frozen: h.frozen.to_string(),
+        available: h.available().to_string(),
+    }
+}
+
+/// An account with its holdings.
+pub fn account(id: AccountId, a: &AccountRecord, holdings: Vec<HoldingInfo>) -> AccountInfo {
+    AccountInfo {
+        id: id.0,
+        owner: a.owner.to_string(),
+        kind: snake(a.kind.name()),
+        frozen: a.frozen,
+        holdings,
+    }
+}
+
+/// An instruction.
+pub fn instruction(id: &Hash32, r: &InstructionRecord) -> InstructionInfo {
+    InstructionInfo {
+        id: id.to_hex(),
+        trade_ref: r.trade_ref.to_string(),
+        legs: r.legs.iter().map(leg).collect(),
+        expires_at_ms: r.expires_at.0,
+        submitted: r.submitted.iter().map(ToString::to_string).collect(),
+        matched: r.matched,
+    }
+}
+
+/// A hold.
+pub fn hold(id: HoldId, r: &HoldRecord) -> HoldInfo {
+    HoldInfo {
+        id: id.0,
+        leg: leg(&r.leg),
+        hash_lock: r.hash_lock.map(|h| h.to_hex()),
+        deadline_ms: r.deadline.0,
+    }
+}
+
+fn leg_json(l: &Leg) -> Value {
+    serde_json::to_value(leg(l)).unwrap_or(Value::Null)
+}
+
+/// An operation: `{"op": name, …fields}`.
+pub fn operation(op: &Operation) -> Value {
+    let mut v = match op {
+        Operation::RegisterParticipant(p) => {
+            serde_json::to_value(crate::genesis::participant_entry(p)).unwrap_or(Value::Null)
+        }
+        Operation::UpdateParticipant(p) => json!({
+            "lei": p.lei.to_string(),
+            "legal_name": p.profile.legal_name.to_string(),
+            "roles": p.profile.roles.iter().map(|r| snake(r.name())).collect::<Vec<_>>(),
+            "jurisdiction": p.profile.jurisdiction.to_string(),
+            "investor_class": snake(p.profile.investor_class.name()),
+            "kyc_status": snake(p.profile.kyc.status.name()),
+            "kyc_expires_on": p.profile.kyc.expires_on.to_string(),
+        }),
+        Operation::SuspendParticipant(p) => json!({"lei": p.lei.to_string(), "reason": p.reason}),
+        Operation::ReinstateParticipant(p) => json!({"lei": p.lei.to_string()}),
+        Operation::AddKey(p) => json!({
+            "lei": p.lei.to_string(), "key": to_hex(p.key.key.as_ref()), "weight": p.key.weight
+        }),
+        Operation::RotateKey(p) => json!({
+            "lei": p.lei.to_string(), "old": to_hex(p.old.as_ref()), "new": to_hex(p.new.as_ref())
+        }),
+        Operation::RemoveKey(p) => json!({"lei": p.lei.to_string(), "key": to_hex(p.key.as_ref())}),
+        Operation::SetThresholds(p) => json!({
+            "lei": p.lei.to_string(), "threshold": p.threshold, "admin_threshold": p.admin_threshold
+        }),
+        Operation::OpenAccount(p) => json!({
+            "account": p.account.0, "owner": p.owner.to_string(), "kind": snake(p.kind.name())
+        }),
+        Operation::FreezeAccount(p) => json!({"account": p.account.0, "reason": p.reason}),
+        Operation::UnfreezeAccount(p) => json!({"account": p.account.0}),
+        Operation::CreateInstrument(p) => {
+            serde_json::to_value(instrument_entry(p)).unwrap_or(Value::Null)
+        }
+        Operation::UpdatePolicy(p) => json!({"instrument": p.instrument.0}),
+        Operation::PauseInstrument(p) => json!({"instrument": p.instrument.0}),
+        Operation::UnpauseInstrument(p) => json!({"instrument": p.instrument.0}),
+        Operation::Mint(p) => json!({
+            "instrument": p.instrument.0, "to": p.to.0, "amount": p.amount.to_string()
+        }),
+        Operation::Burn(p) => json!({
+            "instrument": p.instrument.0, "from": p.from.0, "amount": p.amount.to_string()
+        }),
+        Operation::Transfer(p) => json!({"leg": leg_json(&p.leg)}),
+        Operation::Settle(p) => json!({"legs": p.legs.iter().map(leg_json).collect::<Vec<_>>()}),
+        Operation::Instruct(p) => json!({
+            "instruction": p.instruction_id().to_hex(),
+            "trade_ref": p.trade_ref.to_string(),
+            "legs": p.legs.iter().map(leg_json).collect::<Vec<_>>(),
+            "expires_at_ms": p.expires_at.0,
+        }),
+        Operation::CancelInstruction(p) => json!({"instruction": p.instruction.to_hex()}),
+        Operation::PlaceHold(p) => json!({
+            "hold": p.hold.0,
+            "leg": leg_json(&p.leg),
+            "hash_lock": p.hash_lock.map(|h| h.to_hex()),
+            "deadline_ms": p.deadline.0,
+        }),
+        Operation::ReleaseHold(p) => {
+            json!({"hold": p.hold.0, "has_preimage": p.preimage.is_some()})
+        }
+        Operation::RefundHold(p) => json!({"hold": p.hold.0}),
+        Operation::FreezeHolding(p) => json!({
+            "account": p.account.0, "instrument": p.instrument.0,
+            "amount": p.amount.to_string(), "reason": p.reason
+        }),
+        Operation::UnfreezeHolding(p) => json!({
+            "account": p.account.0, "instrument": p.instrument.0, "amount": p.amount.to_string()
+        }),
+        Operation::ForcedTransfer(p) => json!({"leg": leg_json(&p.leg), "reason": p.reason}),
+        Operation::RecoverAccount(p) => json!({"from": p.from.0, "to": p.to.0, "reason": p.reason}),
+    };
+    if let Value::Object(map) = &mut v {
+        map.insert("op".into(), Value::String(op.name().to_string()));
+    }
+    v
+}
+
+/// A transaction body.
+pub fn transaction(tx: &Transaction) -> Value {
+    json!({
+        "sender": to_hex(tx.sender.as_ref()),
+        "nonce": tx.nonce,
+        "expires_at_ms": tx.expires_at.0,
+        "operations": tx.operations.iter().map(operation).collect::<Vec<_>>(),
+    })
+}
+
+fn move_kind(k: &MoveKind) -> (String, Option<u16>) {
+    match k {
+        MoveKind::Mint => ("mint".into(), None),
+        MoveKind::Burn => ("burn".into(), None),
+        MoveKind::Transfer => ("transfer".into(), None),
+        MoveKind::Settle => ("settle".into(), None),
+        MoveKind::Instruction => ("instruction".into(), None),
+        MoveKind::HoldRelease => ("hold_release".into(), None),
+        MoveKind::Forced(r) => ("forced".into(), Some(*r)),
+        MoveKind::Recovery(r) => ("recovery".into(), Some(*r)),
+    }
+}
+
+/// An event: `{"event": name, …fields}`.
+pub fn event(e: &Event) -> Value {
+    let (name, v) = match e {
+        Event::Moved {
+            kind,
+            from,
+            to,
+            instrument,
+            amount,
+        } => {
+            let (kind, reason) = move_kind(kind);
+            (
+                "moved",
+                json!({
+                    "kind": kind, "reason": reason, "from": from.map(|a| a.0), "to": to.map(|a| a.0),
+                    "instrument": instrument.0, "amount": amount.to_string()
+                }),
+            )
+        }
+        Event::ParticipantRegistered(l) => {
+            ("participant_registered", json!({"lei": l.to_string()}))
+        }
+        Event::ParticipantUpdated(l) => ("participant_updated", json!({"lei": l.to_string()})),
+        Event::ParticipantSuspended(l, r) => (
+            "participant_suspended",
+            json!({"lei": l.to_string(), "reason": r}),
+        ),
+        Event::ParticipantReinstated(l) => {
+            ("participant_reinstated", json!({"lei": l.to_string()}))
+        }
+        Event::KeyAdded(l, k) => (
+            "key_added",
+            json!({"lei": l.to_string(), "key": to_hex(k.as_ref())}),
+        ),
+        Event::KeyRemoved(l, k) => (
+            "key_removed",
+            json!({"lei": l.to_string(), "key": to_hex(k.as_ref())}),
+        ),
+        Event::ThresholdsChanged(l) => ("thresholds_changed", json!({"lei": l.to_string()})),
+        Event::AccountOpened(a, l, k) => (
+            "account_opened",
+            json!({"account": a.0, "owner": l.to_string(), "kind": snake(k.name())}),
+        ),
+        Event::AccountFrozen(a, r) => ("account_frozen", json!({"account": a.0, "reason": r})),
+        Event::AccountUnfrozen(a) => ("account_unfrozen", json!({"account": a.0})),
+        Event::InstrumentCreated(i) => ("instrument_created", json!({"instrument": i.0})),
+        Event::PolicyUpdated(i) => ("policy_updated", json!({"instrument": i.0})),
+        Event::InstrumentPaused(i) => ("instrument_paused", json!({"instrument": i.0})),
+        Event::InstrumentUnpaused(i) => ("instrument_unpaused", json!({"instrument": i.0})),
+        Event::InstructionSubmitted(h, l) => (
+            "instruction_submitted",
+            json!({"instruction": h.to_hex(), "lei": l.to_string()}),
+        ),
+        Event::InstructionMatched(h) => ("instruction_matched", json!({"instruction": h.to_hex()})),
+        Event::InstructionCancelled(h, l) => (
+            "instruction_cancelled",
+            json!({"instruction": h.to_hex(), "lei": l.to_string()}),
+        ),
+        Event::InstructionExpired(h) => ("instruction_expired", json!({"instruction": h.to_hex()})),
+        Event::HoldPlaced(h) => ("hold_placed", json!({"hold": h.0})),
+        Event::HoldReleased(h) => ("hold_released", json!({"hold": h.0})),
+        Event::HoldRefunded(h) => ("hold_refunded", json!({"hold": h.0})),
+        Event::HoldingFrozen(a, i, amount, r) => (
+            "holding_frozen",
+            json!({"account": a.0, "instrument": i.0, "amount": amount.to_string(), "reason": r}),
+        ),
+        Event::HoldingUnfrozen(a, i, amount) => (
+            "holding_unfrozen",
+            json!({"account": a.0, "instrument": i.0, "amount": amount.to_string()}),
+        ),
+    };
+    let mut v = v;
+    if let Value::Object(map) = &mut v {
+        map.insert("event".into(), Value::String(name.to_string()));
+    }
+    v
+}
+
+/// Accounts an event concerns (for per-account streams).
+pub fn event_accounts(e: &Event) -> Vec<AccountId> {
+    match e {
+        Event::Moved { from, to, .. } => from.iter().chain(to.iter()).copied().collect(),
+        Event::AccountOpened(a, ..)
+        | Event::AccountFrozen(a, _)
+        | Event::AccountUnfrozen(a)
+        | Event::HoldingFrozen(a, ..)
+        | Event::HoldingUnfrozen(a, ..) => vec![*a],
+        _ => Vec::new(),
+    }
+}
+
+/// Accounts an operation names (its parties' accounts).
+pub fn operation_accounts(op: &Operation) -> Vec<AccountId> {
+    match op {
+        Operation::OpenAccount(p) => vec![p.account],
+        Operation::FreezeAccount(p) => vec![p.account],
+        Operation::UnfreezeAccount(p) => vec![p.account],
+        Operation::Mint(p) => vec![p.to],
+        Operation::Burn(p) => vec![p.from],
+        Operation::Transfer(p) => vec![p.leg.from, p.leg.to],
+        Operation::ForcedTransfer(p) => vec![p.leg.from, p.leg.to],
+        Operation::PlaceHold(p) => vec![p.leg.from, p.leg.to],
+        Operation::Settle(p) => p.legs.iter().flat_map(|l| [l.from, l.to]).collect(),
+        Operation::Instruct(p) => p.legs.iter().flat_map(|l| [l.from, l.to]).collect(),
+        Operation::FreezeHolding(p) => vec![p.account],
+        Operation::UnfreezeHolding(p) => vec![p.account],
+        Operation::RecoverAccount(p) => vec![p.from, p.to],
+        _ => Vec::new(),
+    }
+}
