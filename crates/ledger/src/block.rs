@@ -2,7 +2,7 @@
 
 use crate::events::{BlockOutcome, Event, Receipt};
 use crate::exec::Ctx;
-use crate::schema::{self, KeyBytes, Meta, keys};
+use crate::schema::{self, KeyBytes, Meta, ReceiptRecord, keys};
 use crate::store::{Store, apply_writes};
 use tally_types::limits::MAX_TX_TTL_MS;
 use tally_types::{ChainId, Operation, ResultCode, Timestamp, VerifiedTx};
@@ -112,7 +112,8 @@ impl Ledger {
     }
 
     /// Applies a block: lapses due instructions, then each transaction in order, each
-    /// atomically. Returns one receipt per transaction.
+    /// atomically, then records every transaction's receipt in the state. Returns one
+    /// receipt per transaction.
     pub fn apply_block<S: Store + ?Sized>(
         &self,
         store: &mut S,
@@ -138,10 +139,11 @@ impl Ledger {
         let writes = ctx.st.into_writes();
         apply_writes(store, writes);
 
-        let receipts = txs
+        let receipts: Vec<Receipt> = txs
             .iter()
             .map(|tx| self.apply_tx(store, env.time, tx))
             .collect();
+        Self::record_receipts(store, env.height, &receipts);
         store.put(
             keys::meta(),
             schema::encode(&Meta {
@@ -153,6 +155,26 @@ impl Ledger {
             block_events,
             receipts,
         })
+    }
+
+    /// Writes each receipt into the state, in block order. An `Ok` record is final: a
+    /// transaction included again after it applied is refused for its nonce, and that
+    /// refusal must not hide the original outcome. A rejection is replaced by the outcome
+    /// of any later inclusion, since the same signed bytes may apply once what refused
+    /// them changes.
+    fn record_receipts<S: Store + ?Sized>(store: &mut S, height: u64, receipts: &[Receipt]) {
+        for (index, r) in receipts.iter().enumerate() {
+            let key = keys::receipt(&r.tx_id);
+            let applied_before = store.get(&key).is_some_and(|b| {
+                schema::decode::<ReceiptRecord>(&b).result_code() == ResultCode::Ok
+            });
+            if applied_before {
+                continue;
+            }
+            let index = u32::try_from(index).expect("a block holds fewer than 2^32 transactions");
+            let record = ReceiptRecord::new(height, index, r.code, r.failed_op);
+            store.put(key, schema::encode(&record));
+        }
     }
 
     fn apply_tx<S: Store + ?Sized>(

@@ -3,8 +3,9 @@
 //! `Ledger::apply_block(store, env, txs)` takes the state (any [Store]), the block's
 //! height and time (from consensus), and transactions that passed
 //! [`tally_types::verify_batch`], and returns one [Receipt] per transaction. A
-//! transaction applies entirely or not at all; a rejected one changes nothing and carries
-//! a [`tally_types::ResultCode`]. Nothing here reads a clock, draws randomness, uses
+//! transaction applies entirely or not at all; a rejected one changes nothing but its
+//! receipt record and carries a [`tally_types::ResultCode`]. Every receipt is kept in the
+//! state (table `0d`), so it survives restarts and can be proven against the root. Nothing here reads a clock, draws randomness, uses
 //! floating point or iterates an unordered collection.
 
 mod block;

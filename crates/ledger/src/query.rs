@@ -2,7 +2,7 @@
 
 use crate::schema::{
     self, AccountRecord, HoldRecord, Holding, InstructionRecord, InstrumentRecord,
-    ParticipantRecord, keys,
+    ParticipantRecord, ReceiptRecord, keys,
 };
 use crate::store::Store;
 use tally_types::{AccountId, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei, PublicKey};
@@ -82,5 +82,10 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     /// A hold.
     pub fn hold(&self, id: HoldId) -> Option<HoldRecord> {
         self.read(&keys::hold(id))
+    }
+    /// The recorded outcome of a transaction: the block that applied it, or else the
+    /// latest block that refused it.
+    pub fn receipt(&self, tx_id: &Hash32) -> Option<ReceiptRecord> {
+        self.read(&keys::receipt(tx_id))
     }
 }

@@ -12,7 +12,9 @@ use tally_types::limits::*;
 use tally_types::model::{
     AccountKind, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey,
 };
-use tally_types::{AccountId, Amount, Hash32, HoldId, InstrumentId, Lei, PublicKey, Timestamp};
+use tally_types::{
+    AccountId, Amount, Hash32, HoldId, InstrumentId, Lei, PublicKey, ResultCode, Timestamp,
+};
 
 /// Table tags, the first byte of every key.
 pub mod tag {
@@ -42,6 +44,8 @@ pub mod tag {
     pub const INSTRUCTION_EXPIRY: u8 = 0x0b;
     /// Hold by id.
     pub const HOLD: u8 = 0x0c;
+    /// Receipt (outcome) by transaction id.
+    pub const RECEIPT: u8 = 0x0d;
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -123,6 +127,10 @@ pub mod keys {
     /// A hold.
     pub fn hold(id: HoldId) -> Vec<u8> {
         key(tag::HOLD, &[&id.0.to_be_bytes()])
+    }
+    /// A transaction's receipt.
+    pub fn receipt(tx_id: &Hash32) -> Vec<u8> {
+        key(tag::RECEIPT, &[&tx_id.0])
     }
 }
 
@@ -379,6 +387,48 @@ codec_struct!(HoldRecord {
     hash_lock,
     deadline
 });
+
+/// The outcome of a transaction as stored, so that it survives restarts and can be proven
+/// against the state root. An `Ok` record is final; a rejection is replaced by the outcome
+/// of the next block that includes the same transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReceiptRecord {
+    /// Height of the block that included the transaction.
+    pub height: u64,
+    /// Position of the transaction in that block.
+    pub index: u32,
+    /// The stable numeric result code ([`ResultCode::code`]).
+    pub code: u16,
+    /// Index of the operation that failed, if one did.
+    pub failed_op: Option<u16>,
+}
+codec_struct!(ReceiptRecord {
+    height,
+    index,
+    code,
+    failed_op
+});
+
+impl ReceiptRecord {
+    /// A record of `code` for the transaction at `index` in block `height`.
+    pub fn new(height: u64, index: u32, code: ResultCode, failed_op: Option<u16>) -> Self {
+        Self {
+            height,
+            index,
+            code: code.code(),
+            failed_op,
+        }
+    }
+
+    /// The result code. Only assigned codes are ever written, so an unknown one is
+    /// corruption: stop.
+    pub fn result_code(&self) -> ResultCode {
+        match ResultCode::from_code(self.code) {
+            Some(code) => code,
+            None => panic!("corrupt state record: unassigned result code {}", self.code),
+        }
+    }
+}
 
 /// Encodes a record for storage.
 pub fn encode<T: Encode>(value: &T) -> Vec<u8> {
