@@ -11,16 +11,17 @@
 //! participants: "duo" (issuer, dealer and investor, with its own instrument) and "sup"
 //! (operator and regulator), so that insufficient approvals can be shown for every kind
 //! of authorization. A rejection is always checked to leave the state exactly as an empty
-//! block would.
+//! block would, plus the rejected transaction's receipt record.
 
 use commonware_codec::{Copying, DecodeExt as _, Encode as _};
 use commonware_cryptography::Signer as _;
 use tally_ledger::demo::{self, HUNDRED_DOLLARS, Sandbox, USD, UST_2034, member};
 use tally_ledger::schema::{
-    self, AccountRecord, Holding, InstrumentRecord, InstrumentStatus, ParticipantRecord, tag,
+    self, AccountRecord, Holding, InstrumentRecord, InstrumentStatus, ParticipantRecord,
+    ReceiptRecord, tag,
 };
 use tally_ledger::{
-    BlockEnv, BlockOutcome, Commit, Event, MemStore, MoveKind, Receipt, StateReader,
+    BlockEnv, BlockOutcome, Commit, Event, MemStore, MoveKind, Receipt, StateReader, Store,
 };
 use tally_types::codec::{BoundedVec, Text};
 use tally_types::limits::{
@@ -233,6 +234,33 @@ fn root_after_empty_block(sb: &Sandbox) -> Hash32 {
     twin.root()
 }
 
+/// The root `before` would reach if the sandbox's last block had only refused `r`: an
+/// empty block at that height and time, plus `r`'s receipt record (a refusal is recorded
+/// too, so that its outcome survives restarts and can be proven).
+#[track_caller]
+fn root_after_refusal(before: &MemStore, sb: &Sandbox, r: &Receipt) -> Hash32 {
+    assert_ne!(r.code, C::Ok, "not a refusal: {r:?}");
+    let earlier = StateReader(before).receipt(&r.tx_id);
+    assert!(
+        earlier.is_none_or(|e| e.result_code() != C::Ok),
+        "a refusal of an applied transaction keeps its Ok record: {earlier:?}"
+    );
+    let mut twin = before.clone();
+    let env = BlockEnv {
+        height: sb.height,
+        time: sb.time,
+    };
+    sb.ledger.apply_block(&mut twin, env, &[]).unwrap();
+    let record = ReceiptRecord::new(sb.height, 0, r.code, r.failed_op);
+    twin.put(schema::keys::receipt(&r.tx_id), schema::encode(&record));
+    assert_eq!(
+        StateReader(&sb.store).receipt(&r.tx_id),
+        Some(record),
+        "receipt record of a refusal"
+    );
+    twin.root()
+}
+
 #[track_caller]
 fn accept_all(sb: &mut Sandbox, signers: &[&PrivateKey], ops: Vec<Operation>) -> Receipt {
     let r = sb.submit(signers, ops);
@@ -247,7 +275,7 @@ fn accept(sb: &mut Sandbox, signers: &[&PrivateKey], op: impl Into<Operation>) -
 }
 
 /// Submits, expects `code` with no events, and checks that nothing changed but the block
-/// metadata.
+/// metadata and the transaction's receipt record.
 #[track_caller]
 fn refused(
     sb: &mut Sandbox,
@@ -255,10 +283,11 @@ fn refused(
     ops: Vec<Operation>,
     code: ResultCode,
 ) -> Receipt {
-    let expected = root_after_empty_block(sb);
+    let before = sb.store.clone();
     let r = sb.submit(signers, ops);
     assert_eq!(r.code, code, "unexpected outcome: {r:?}");
     assert!(r.events.is_empty(), "a rejection reported events: {r:?}");
+    let expected = root_after_refusal(&before, sb, &r);
     assert_eq!(
         sb.root(),
         expected,
@@ -268,7 +297,7 @@ fn refused(
 }
 
 /// Submits, expects `code` (from the transaction checks if 1xx, else from an operation),
-/// and checks that nothing changed but the block metadata.
+/// and checks that nothing changed but the block metadata and the receipt record.
 #[track_caller]
 fn reject_all(
     sb: &mut Sandbox,
@@ -673,6 +702,7 @@ fn replaying_an_applied_transaction_is_refused() {
     let mut sb = world();
     let tx = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
     assert_eq!(sb.block(std::slice::from_ref(&tx))[0].code, C::Ok);
+    // The replay changes nothing but the block metadata: its Ok receipt record stands.
     let before = root_after_empty_block(&sb);
     let r = sb.block(std::slice::from_ref(&tx));
     assert_eq!(r[0].code, C::NonceReused);
@@ -747,7 +777,7 @@ fn a_suspended_sender_is_refused_before_any_operation() {
 #[test]
 fn a_failing_operation_undoes_the_whole_transaction() {
     let mut sb = world();
-    let expected = root_after_empty_block(&sb);
+    let before = sb.store.clone();
     let r = sb.submit(
         &[&k(DA)],
         vec![
@@ -759,7 +789,7 @@ fn a_failing_operation_undoes_the_whole_transaction() {
     assert_eq!(r.code, C::InsufficientBalance);
     assert_eq!(r.failed_op, Some(1));
     assert!(r.events.is_empty());
-    assert_eq!(sb.root(), expected);
+    assert_eq!(sb.root(), root_after_refusal(&before, &sb, &r));
     assert_eq!(bal(&sb, A_ACC, USD), CASH);
     assert_eq!(bal(&sb, B_ACC, USD), CASH);
     // The rejected transaction did not use its nonce.
@@ -799,6 +829,137 @@ fn a_failing_first_operation_is_index_zero_and_a_late_one_its_index() {
         C::AccountNotFound,
     );
     assert_eq!(r.failed_op, Some(0));
+}
+
+// =============================================================================================
+// Receipts in the state (table 0d)
+// =============================================================================================
+
+/// The receipt record of `tx`.
+fn recorded(sb: &Sandbox, tx: &VerifiedTx) -> Option<ReceiptRecord> {
+    StateReader(&sb.store).receipt(&tx.id())
+}
+
+#[test]
+fn receipts_are_recorded_for_applied_and_rejected_transactions() {
+    let mut sb = world();
+    let applied = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
+    let failed_op = sb.sign(
+        &[&k(DB)],
+        vec![
+            transfer(B_ACC, A_ACC, USD, 1),
+            transfer(B_ACC, A_ACC, USD, CASH + H),
+        ],
+    );
+    let stranger = sb.sign(&[&fresh(424_242)], vec![transfer(A_ACC, B_ACC, USD, 1)]);
+    for tx in [&applied, &failed_op, &stranger] {
+        assert_eq!(recorded(&sb, tx), None);
+    }
+    let r = sb.block(&[applied.clone(), failed_op.clone(), stranger.clone()]);
+    let codes: Vec<_> = r.iter().map(|r| (r.code, r.failed_op)).collect();
+    assert_eq!(
+        codes,
+        [
+            (C::Ok, None),
+            (C::InsufficientBalance, Some(1)),
+            (C::UnknownSender, None)
+        ]
+    );
+    let h = sb.height;
+    assert_eq!(
+        recorded(&sb, &applied),
+        Some(ReceiptRecord::new(h, 0, C::Ok, None))
+    );
+    assert_eq!(
+        recorded(&sb, &failed_op),
+        Some(ReceiptRecord::new(h, 1, C::InsufficientBalance, Some(1)))
+    );
+    assert_eq!(
+        recorded(&sb, &stranger),
+        Some(ReceiptRecord::new(h, 2, C::UnknownSender, None))
+    );
+    let stored = recorded(&sb, &failed_op).unwrap();
+    assert_eq!(
+        (stored.code, stored.result_code()),
+        (500, C::InsufficientBalance)
+    );
+    // Only the applied transaction moved anything.
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 100);
+    assert_eq!(StateReader(&sb.store).next_nonce(&k(DB).public_key()), 0);
+}
+
+#[test]
+fn an_ok_receipt_is_never_overwritten_by_a_later_inclusion() {
+    let mut sb = world();
+    let tx = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
+    assert_eq!(sb.block(std::slice::from_ref(&tx))[0].code, C::Ok);
+    let first = Some(ReceiptRecord::new(sb.height, 0, C::Ok, None));
+    assert_eq!(recorded(&sb, &tx), first);
+    // Included again, behind another transaction: refused for its nonce, yet the record
+    // still says where it applied.
+    let other = sb.sign(&[&k(DB)], vec![transfer(B_ACC, A_ACC, USD, 1)]);
+    let r = sb.block(&[other, tx.clone()]);
+    assert_eq!((r[0].code, r[1].code), (C::Ok, C::NonceReused));
+    assert_eq!(r[1].tx_id, tx.id());
+    assert_eq!(recorded(&sb, &tx), first);
+    // Twice in one block: the first copy's Ok stands.
+    let tx = sb.sign(&[&k(DA)], vec![transfer(A_ACC, B_ACC, USD, 100)]);
+    let r = sb.block(&[tx.clone(), tx.clone()]);
+    assert_eq!((r[0].code, r[1].code), (C::Ok, C::NonceReused));
+    assert_eq!(
+        recorded(&sb, &tx),
+        Some(ReceiptRecord::new(sb.height, 0, C::Ok, None))
+    );
+    assert_eq!(bal(&sb, B_ACC, USD), CASH + 200 - 1);
+}
+
+#[test]
+fn a_rejected_transaction_included_again_records_its_latest_outcome() {
+    let mut sb = world();
+    // Dealer A's whole cash plus one cent: refused until a cent arrives.
+    let tx = sb.sign(
+        &[&k(DA)],
+        vec![
+            transfer(A_ACC, B_ACC, USD, 1),
+            transfer(A_ACC, B_ACC, USD, CASH),
+        ],
+    );
+    let r = sb.block(std::slice::from_ref(&tx));
+    assert_eq!(
+        (r[0].code, r[0].failed_op),
+        (C::InsufficientBalance, Some(1))
+    );
+    let h1 = sb.height;
+    assert_eq!(
+        recorded(&sb, &tx),
+        Some(ReceiptRecord::new(h1, 0, C::InsufficientBalance, Some(1)))
+    );
+    // Refused again in a later block, at another position: the newer refusal replaces it.
+    let other = sb.sign(&[&k(DB)], vec![transfer(B_ACC, CU_ACC, USD, 1)]);
+    let r = sb.block(&[other, tx.clone()]);
+    assert_eq!((r[0].code, r[1].code), (C::Ok, C::InsufficientBalance));
+    let h2 = sb.height;
+    assert_eq!(
+        recorded(&sb, &tx),
+        Some(ReceiptRecord::new(h2, 1, C::InsufficientBalance, Some(1)))
+    );
+    // A cent arrives just before it in the next block, and it applies.
+    let fund = sb.sign(&[&k(DB)], vec![transfer(B_ACC, A_ACC, USD, 1)]);
+    let r = sb.block(&[fund, tx.clone()]);
+    assert_eq!((r[0].code, r[1].code), (C::Ok, C::Ok));
+    let h3 = sb.height;
+    assert_eq!(
+        recorded(&sb, &tx),
+        Some(ReceiptRecord::new(h3, 1, C::Ok, None))
+    );
+    assert_eq!(bal(&sb, A_ACC, USD), 0);
+    assert_eq!(bal(&sb, B_ACC, USD), CASH - 2 + CASH + 1);
+    // From now on the Ok record is final.
+    assert_eq!(sb.block(std::slice::from_ref(&tx))[0].code, C::NonceReused);
+    assert_eq!(
+        recorded(&sb, &tx),
+        Some(ReceiptRecord::new(h3, 1, C::Ok, None))
+    );
 }
 
 // =============================================================================================
@@ -1612,11 +1773,12 @@ fn forged_identity_cosign(
 /// changes nothing.
 #[track_caller]
 fn reject_forged(sb: &mut Sandbox, sender: &PrivateKey, op: Operation) -> Receipt {
-    let expected = root_after_empty_block(sb);
+    let before = sb.store.clone();
     let tx = forged_identity_cosign(sb, &[sender], vec![op]);
     let r = sb.block(&[tx]).pop().expect("one receipt");
     sb.unuse_nonce(sender);
     assert!(r.events.is_empty(), "a rejection reported events: {r:?}");
+    let expected = root_after_refusal(&before, sb, &r);
     assert_eq!(
         sb.root(),
         expected,

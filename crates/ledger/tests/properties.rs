@@ -3,16 +3,18 @@
 //! After every block: each instrument's supply equals the sum of its balances and its
 //! holder count the number of non-zero balances; held and frozen units never exceed the
 //! balance; every balance change is explained by the receipts' events (so a settle moves
-//! every leg or none); a block's rejected transactions changed nothing (the same block
-//! without them gives the same root); replaying an applied transaction is refused; and
-//! two independent runs of the same blocks agree on every root.
+//! every leg or none); a block's rejected transactions changed nothing but their receipt
+//! records (the same block without them, plus every receipt record written by an oracle
+//! of the recording rule, gives the same root); replaying an applied transaction is
+//! refused and leaves its `Ok` record; and two independent runs of the same blocks agree
+//! on every root.
 
 use commonware_cryptography::Signer as _;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use tally_ledger::demo::{MEMBERS, Sandbox, USD, UST_2034};
-use tally_ledger::schema::{Holding, InstrumentRecord, tag};
-use tally_ledger::{BlockEnv, Commit, Event, MemStore, Receipt, StateReader};
+use tally_ledger::schema::{self, Holding, InstrumentRecord, ReceiptRecord, tag};
+use tally_ledger::{BlockEnv, Commit, Event, MemStore, Receipt, StateReader, Store};
 use tally_types::codec::{BoundedVec, Text};
 use tally_types::model::Leg;
 use tally_types::ops::*;
@@ -434,6 +436,34 @@ fn account_events(model: &mut BTreeMap<(AccountId, InstrumentId), Amount>, recei
     }
 }
 
+/// Writes into `shadow` the receipt records that a block at `height` with `receipts` must
+/// leave over `before`: an `Ok` record is final, any other takes the latest outcome.
+fn record_receipts_oracle(
+    shadow: &mut MemStore,
+    before: &MemStore,
+    height: u64,
+    receipts: &[Receipt],
+) {
+    let mut records: BTreeMap<Hash32, ReceiptRecord> = BTreeMap::new();
+    for (index, r) in receipts.iter().enumerate() {
+        let prior = records
+            .get(&r.tx_id)
+            .copied()
+            .or_else(|| StateReader(before).receipt(&r.tx_id));
+        if prior.is_some_and(|p| p.result_code() == ResultCode::Ok) {
+            continue;
+        }
+        let index = u32::try_from(index).unwrap();
+        records.insert(
+            r.tx_id,
+            ReceiptRecord::new(height, index, r.code, r.failed_op),
+        );
+    }
+    for (id, record) in records {
+        shadow.put(schema::keys::receipt(&id), schema::encode(&record));
+    }
+}
+
 fn run(actions: &[Action], per_block: usize) -> (Vec<Hash32>, BTreeMap<ResultCode, usize>) {
     let mut sb = Sandbox::demo();
     let mut model: BTreeMap<(AccountId, InstrumentId), Amount> = holdings(&sb.store)
@@ -472,8 +502,10 @@ fn run(actions: &[Action], per_block: usize) -> (Vec<Hash32>, BTreeMap<ResultCod
                 }
             }
         }
-        // The same block without the transactions it rejects must reach the same root.
-        let mut shadow = sb.store.clone();
+        // The same block without the transactions it rejects, plus every receipt record,
+        // must reach the same root.
+        let before = sb.store.clone();
+        let mut shadow = before.clone();
         let env = BlockEnv {
             height: sb.height + 1,
             time: sb.time.plus_ms(wait),
@@ -492,6 +524,7 @@ fn run(actions: &[Action], per_block: usize) -> (Vec<Hash32>, BTreeMap<ResultCod
             .unwrap()
             .receipts;
         assert!(shadow_receipts.iter().all(Receipt::is_ok));
+        record_receipts_oracle(&mut shadow, &before, env.height, &receipts);
         assert_eq!(
             shadow.root(),
             sb.root(),
@@ -518,9 +551,12 @@ fn run(actions: &[Action], per_block: usize) -> (Vec<Hash32>, BTreeMap<ResultCod
     }
     // Replaying any applied transaction is refused and changes nothing.
     if let Some(old) = applied.first() {
+        let recorded = StateReader(&sb.store).receipt(&old.id()).unwrap();
+        assert_eq!(recorded.result_code(), ResultCode::Ok);
         let r = sb.block(std::slice::from_ref(old));
         assert_eq!(r[0].code, ResultCode::NonceReused);
         assert!(r[0].events.is_empty());
+        assert_eq!(StateReader(&sb.store).receipt(&old.id()), Some(recorded));
     }
     (roots, codes)
 }
