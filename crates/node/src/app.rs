@@ -295,7 +295,7 @@ impl MempoolHandle {
         if let Some(state) = state {
             let inner = state.lock();
             let reader = tally_ledger::StateReader(inner.cache.finalized());
-            prepared.refuse_stale(|k| reader.next_nonce(k));
+            prepared.refuse_known_bad(|k| reader.key_owner(k).map(|_| reader.next_nonce(k)));
         }
         let verified = tally_types::verify_batch(&chain, prepared.take_candidates(), threads, rng);
         self.lock().finish(prepared, verified)

@@ -63,6 +63,9 @@ pub enum AdmitError {
     /// A signature does not verify.
     #[error("signature verification failed: {0}")]
     BadSignature(VerifyError),
+    /// No participant owns the sender key.
+    #[error("the sender key is not registered to any participant")]
+    UnknownSender,
     /// The sender already used this nonce in a finalized block: a replay.
     #[error("nonce {nonce} already used (the sender's next nonce is {expected})")]
     Stale {
@@ -86,6 +89,7 @@ impl AdmitError {
             Self::Full => "MempoolFull",
             Self::SenderFull => "SenderFull",
             Self::BadSignature(_) => "BadSignature",
+            Self::UnknownSender => "UnknownSender",
             Self::Stale { .. } => "NonceReused",
         }
     }
@@ -136,22 +140,29 @@ impl Prepared {
         std::mem::take(&mut self.candidates)
     }
 
-    /// Refuses, before any signature is verified, the candidates whose nonce is below
-    /// their sender's next nonce in `next_nonce` (the finalized state): replays of
-    /// transactions that already applied, which a block would refuse anyway.
-    pub fn refuse_stale(&mut self, next_nonce: impl Fn(&tally_types::PublicKey) -> u64) {
+    /// Refuses, before any signature is verified, the candidates a block would refuse
+    /// anyway, judged against the finalized state: `sender` gives a sender key's next
+    /// nonce, or `None` if no participant owns the key. Refused are transactions from
+    /// unknown senders (which would otherwise cost a receipt each) and replays of
+    /// transactions that already applied.
+    pub fn refuse_known_bad(&mut self, sender: impl Fn(&tally_types::PublicKey) -> Option<u64>) {
         let candidates = std::mem::take(&mut self.candidates);
         let slots = std::mem::take(&mut self.slots);
         for (tx, slot) in candidates.into_iter().zip(slots) {
-            let expected = next_nonce(&tx.tx.sender);
-            if tx.tx.nonce < expected {
-                self.results[slot.0] = Err(AdmitError::Stale {
+            let refusal = match sender(&tx.tx.sender) {
+                None => Some(AdmitError::UnknownSender),
+                Some(expected) if tx.tx.nonce < expected => Some(AdmitError::Stale {
                     nonce: tx.tx.nonce,
                     expected,
-                });
-            } else {
-                self.candidates.push(tx);
-                self.slots.push(slot);
+                }),
+                Some(_) => None,
+            };
+            match refusal {
+                Some(e) => self.results[slot.0] = Err(e),
+                None => {
+                    self.candidates.push(tx);
+                    self.slots.push(slot);
+                }
             }
         }
     }

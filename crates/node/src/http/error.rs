@@ -73,6 +73,8 @@ api_codes! {
     TokenReplayed = 714 => UNAUTHORIZED,
     /// The read token has expired, or expires too far ahead.
     TokenExpired = 715 => UNAUTHORIZED,
+    /// The route does not serve this HTTP method.
+    MethodNotAllowed = 716 => METHOD_NOT_ALLOWED,
     /// The node cannot answer now (no randomness, too many live tokens, still starting).
     Unavailable = 720 => SERVICE_UNAVAILABLE,
     /// The node failed to answer; it keeps serving.
@@ -152,6 +154,9 @@ impl From<AdmitError> for ApiError {
             AdmitError::Full => Self::api(ApiCode::MempoolFull, message),
             AdmitError::SenderFull => Self::api(ApiCode::SenderFull, message),
             AdmitError::BadSignature(_) => Self::api(ApiCode::BadSignature, message),
+            AdmitError::UnknownSender => {
+                Self::ledger(ResultCode::UnknownSender, StatusCode::FORBIDDEN, message)
+            }
             AdmitError::Stale { .. } => {
                 Self::ledger(ResultCode::NonceReused, StatusCode::CONFLICT, message)
             }

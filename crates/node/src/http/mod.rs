@@ -17,7 +17,6 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use commonware_consensus::types::Height;
 use commonware_glue::stateful::db::Shared;
@@ -73,42 +72,62 @@ pub const MAX_LISTED: usize = 1_000;
 /// Most blocks one `GET /blocks` returns.
 pub const MAX_BLOCKS_PAGE: u64 = 100;
 
+/// Every route with its OpenAPI description: the served router and `/openapi.json` come
+/// from this one list, so they cannot disagree.
+fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
+    use utoipa::OpenApi as _;
+    use utoipa_axum::routes;
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(livez))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+        .routes(routes!(docs))
+        .routes(routes!(status))
+        .routes(routes!(chain))
+        .routes(routes!(submit))
+        .routes(routes!(submit_batch))
+        .routes(routes!(tx_status))
+        .routes(routes!(blocks))
+        .routes(routes!(block))
+        .routes(routes!(certified_block))
+        .routes(routes!(participants))
+        .routes(routes!(participant))
+        .routes(routes!(participant_accounts))
+        .routes(routes!(key_info))
+        .routes(routes!(instruments))
+        .routes(routes!(instrument))
+        .routes(routes!(account))
+        .routes(routes!(holding))
+        .routes(routes!(instruction))
+        .routes(routes!(hold))
+        .routes(routes!(proofs::holding))
+        .routes(routes!(proofs::receipt))
+        .routes(routes!(block_events))
+        .routes(routes!(account_events))
+}
+
+/// The OpenAPI document of the served routes.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
+    DOC.get_or_init(|| routes().split_for_parts().1)
+}
+
 /// The router.
 pub fn router(api: Api) -> Router {
-    Router::new()
-        .route("/livez", get(livez))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi_json))
-        .route("/docs", get(docs))
-        .route("/status", get(status))
-        .route("/chain", get(chain))
-        .route("/tx", post(submit))
-        .route("/txs", post(submit_batch))
-        .route("/tx/{id}", get(tx_status))
-        .route("/blocks", get(blocks))
-        .route("/block/{height}", get(block))
-        .route("/block/{height}/certified", get(certified_block))
-        .route("/participants", get(participants))
-        .route("/participant/{lei}", get(participant))
-        .route("/participant/{lei}/accounts", get(participant_accounts))
-        .route("/key/{key}", get(key_info))
-        .route("/instruments", get(instruments))
-        .route("/instrument/{id}", get(instrument))
-        .route("/account/{id}", get(account))
-        .route("/account/{id}/holding/{instrument}", get(holding))
-        .route("/instruction/{id}", get(instruction))
-        .route("/hold/{id}", get(hold))
-        .route(
-            "/proof/holding/{account}/{instrument}",
-            get(proofs::holding),
-        )
-        .route("/proof/receipt/{id}", get(proofs::receipt))
-        .route("/events/blocks", get(block_events))
-        .route("/events/account/{id}", get(account_events))
+    let (router, _) = routes().split_for_parts();
+    router
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_SUBMIT_BYTES))
         .with_state(api)
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::api(
+        ApiCode::MethodNotAllowed,
+        format!("{method} is not served on {}", uri.path()),
+    )
 }
 
 async fn not_found(uri: Uri) -> ApiError {
@@ -363,6 +382,24 @@ async fn chain(State(api): State<Api>) -> Json<ChainInfo> {
 // ---------------------------------------------------------------------------------------
 // Submission
 
+use axum::extract::rejection::BytesRejection;
+
+/// A request body, or the JSON refusal of one too large or unreadable.
+fn read_body(
+    body: Result<axum::body::Bytes, BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::api(
+                ApiCode::TooLarge,
+                format!("request bodies are limited to {MAX_SUBMIT_BYTES} bytes"),
+            )
+        } else {
+            ApiError::api(ApiCode::Malformed, e.body_text())
+        }
+    })
+}
+
 /// Admits `raw` through the mempool and forwards what was admitted to the other
 /// validators. `None` if the OS gave no randomness for batch verification.
 fn admit(api: &Api, raw: Vec<Vec<u8>>) -> Option<Vec<Result<Hash32, crate::mempool::AdmitError>>> {
@@ -399,24 +436,50 @@ async fn admit_blocking(
     }
 }
 
-/// Submit one signed transaction (its canonical binary encoding). Answers at once with its
-/// id; follow it with `GET /tx/{id}` or `GET /events/blocks`.
+/// Submit one signed transaction: its canonical binary encoding
+/// (`application/octet-stream`), or `{"tx": "<hex of it>"}` (`application/json`).
+/// Answers at once with its id; follow it with `GET /tx/{id}` or `GET /events/blocks`.
 #[utoipa::path(post, path = "/tx", tag = "transactions",
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "canonical encoding of a signed transaction"),
+    request_body(content(
+        (Vec<u8> = "application/octet-stream"),
+        (SubmitJson = "application/json")),
+        description = "a signed transaction"),
     responses(
         (status = 202, description = "admitted", body = Submitted),
         (status = 400, description = "malformed, bad signature, expired", body = error::ErrorBody),
+        (status = 403, description = "unknown sender", body = error::ErrorBody),
         (status = 409, description = "duplicate, nonce taken or already used", body = error::ErrorBody),
         (status = 413, description = "too large", body = error::ErrorBody),
         (status = 503, description = "mempool full", body = error::ErrorBody)))]
 async fn submit(
     State(api): State<Api>,
-    body: axum::body::Bytes,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
-    if body.len() > MAX_TX_BYTES {
+    let body = read_body(body)?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    let raw = if is_json {
+        if body.len() > 2 * MAX_TX_BYTES + 64 {
+            return Err(crate::mempool::AdmitError::TooLarge.into());
+        }
+        let parsed: SubmitJson = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::api(
+                ApiCode::Malformed,
+                format!("expected {{\"tx\": \"<hex>\"}}: {e}"),
+            )
+        })?;
+        crate::genesis::from_hex(&parsed.tx)
+            .map_err(|e| ApiError::api(ApiCode::Malformed, format!("field tx: {e}")))?
+    } else {
+        body.to_vec()
+    };
+    if raw.len() > MAX_TX_BYTES {
         return Err(crate::mempool::AdmitError::TooLarge.into());
     }
-    let results = admit_blocking(api, vec![body.to_vec()]).await?;
+    let results = admit_blocking(api, vec![raw]).await?;
     match results.into_iter().next() {
         Some(Ok(id)) => Ok((StatusCode::ACCEPTED, Json(Submitted { tx_id: id.to_hex() }))),
         Some(Err(e)) => Err(e.into()),

@@ -5,6 +5,8 @@ use super::types::*;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+// Paths are added by `super::routes`, from the handlers' `#[utoipa::path]`.
+
 /// The API's OpenAPI description.
 #[derive(OpenApi)]
 #[openapi(
@@ -12,19 +14,8 @@ use utoipa::{Modify, OpenApi};
         title = "Tally node API",
         description = "Submit signed transactions, follow them to finality, read the ledger (account data needs a read token: see docs/api.md), fetch blocks with finality certificates and Merkle proofs, and stream events.",
     ),
-    paths(
-        super::livez, super::readyz, super::metrics, super::openapi_json, super::docs,
-        super::status, super::chain,
-        super::submit, super::submit_batch, super::tx_status,
-        super::blocks, super::block, super::certified_block,
-        super::participants, super::participant, super::participant_accounts, super::key_info,
-        super::instruments, super::instrument,
-        super::account, super::holding, super::instruction, super::hold,
-        super::proofs::holding, super::proofs::receipt,
-        super::block_events, super::account_events,
-    ),
     components(schemas(
-        super::error::ErrorBody, Submitted, BatchResult, BatchResults, ValidatorInfo, Status,
+        super::error::ErrorBody, SubmitJson, Submitted, BatchResult, BatchResults, ValidatorInfo, Status,
         ChainInfo, TxSummary, BlockInfo, BlockList, CertifiedBlock, HoldingInfo, AccountInfo,
         AccountList, ParticipantInfo, ParticipantList, InstrumentInfo, InstrumentList, KeyInfo,
         LegInfo, InstructionInfo, HoldInfo, TxInfo, StateProof, BlockEvent, AccountEvent,
@@ -65,7 +56,7 @@ fn escape(s: &str) -> String {
 
 /// The `/docs` page: every route with its summary, parameters and responses.
 pub fn docs_page() -> String {
-    let doc = ApiDoc::openapi();
+    let doc = super::openapi();
     let mut body = String::new();
     for (path, item) in &doc.paths.paths {
         let ops = [

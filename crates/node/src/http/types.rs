@@ -6,6 +6,14 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// `POST /tx` as JSON.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitJson {
+    /// The signed transaction's canonical encoding, hex.
+    pub tx: String,
+}
+
 /// `POST /tx` accepted the transaction.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Submitted {
