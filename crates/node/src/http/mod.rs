@@ -336,10 +336,9 @@ async fn metrics(State(api): State<Api>) -> Response {
 /// The OpenAPI document of this API.
 #[utoipa::path(get, path = "/openapi.json", tag = "node", responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
 async fn openapi_json() -> Response {
-    use utoipa::OpenApi as _;
     (
         [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi().to_pretty_json().unwrap_or_default(),
+        openapi().to_pretty_json().unwrap_or_default(),
     )
         .into_response()
 }
@@ -498,8 +497,9 @@ async fn submit(
         (status = 413, description = "too large", body = error::ErrorBody)))]
 async fn submit_batch(
     State(api): State<Api>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Json<BatchResults>, ApiError> {
+    let body = read_body(body)?;
     let raw = crate::mempool::decode_batch(body.as_ref(), MAX_SUBMIT_BATCH).map_err(|e| {
         ApiError::api(
             ApiCode::Malformed,

@@ -116,3 +116,18 @@ pub fn docs_page() -> String {
         escape(doc.info.description.as_deref().unwrap_or(""))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_documented() {
+        let doc = super::super::openapi();
+        let paths: Vec<&String> = doc.paths.paths.keys().collect();
+        assert!(paths.iter().any(|p| p.as_str() == "/tx"), "{paths:?}");
+        let json: serde_json::Value = serde_json::from_str(&doc.to_pretty_json().unwrap()).unwrap();
+        assert!(
+            json["paths"].as_object().unwrap().contains_key("/tx"),
+            "{json}"
+        );
+    }
+}
