@@ -648,7 +648,7 @@ struct Seen {
     receipts: Vec<(Hash32, ResultCode)>,
 }
 
-fn seen(blocks: Vec<FinalizedBlock>) -> Vec<Seen> {
+fn seen(blocks: Vec<std::sync::Arc<FinalizedBlock>>) -> Vec<Seen> {
     blocks
         .into_iter()
         .map(|b| Seen {
