@@ -311,7 +311,11 @@ fn api_end_to_end() {
             .0,
         200
     );
-    refused(request("GET", &url, None, std::slice::from_ref(&t)).unwrap(), 401, 714);
+    refused(
+        request("GET", &url, None, std::slice::from_ref(&t)).unwrap(),
+        401,
+        714,
+    );
     refused(
         request(
             "GET",

@@ -29,7 +29,7 @@ use tally_types::model::Role;
 use tally_types::{AccountId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Timestamp};
 use types::*;
 
-pub use openapi::{ApiDoc, docs_page};
+pub use openapi::{ApiDoc, docs_page, reference_markdown};
 
 /// The state store as the API reads it (for proofs).
 pub type Db = Shared<StateDb<TokioContext>>;

@@ -131,3 +131,30 @@ mod tests {
         );
     }
 }
+
+/// The generated part of `docs/api.md`: every route (from the OpenAPI document) and
+/// every API refusal code.
+pub fn reference_markdown() -> String {
+    let doc = super::openapi();
+    let mut out =
+        String::from("### Routes\n\n| method | path | read token | what |\n|---|---|---|---|\n");
+    for (path, item) in &doc.paths.paths {
+        for (method, op) in [("GET", &item.get), ("POST", &item.post)] {
+            let Some(op) = op else { continue };
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let summary = op.summary.clone().unwrap_or_default();
+            out.push_str(&format!(
+                "| {method} | `{path}` | {} | {} |\n",
+                if secured {
+                    "owner, regulator, auditor"
+                } else {
+                    "open"
+                },
+                summary.replace('\n', " ").replace('|', "\\|")
+            ));
+        }
+    }
+    out.push_str("\n### API refusal codes\n\n");
+    out.push_str(&super::error::markdown_table());
+    out
+}
