@@ -206,6 +206,12 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             let _ = db_slot.set(stateful.subscribe_databases().await);
         });
         let metrics_context = context.child("api");
+        let peers_context = context.child("api_peers");
+        let names: Vec<(String, String)> = genesis
+            .validators
+            .iter()
+            .map(|v| (v.public_key.clone(), v.name.clone()))
+            .collect();
         let api = Api {
             chain_id: chain.as_str().to_string(),
             node: me.name.clone(),
@@ -218,7 +224,9 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             db,
             replay: Arc::default(),
             metrics: Arc::new(move || commonware_runtime::Metrics::encode(&metrics_context)),
-            peers: Arc::new(Vec::new),
+            peers: Arc::new(move || {
+                http::connected_peers(&commonware_runtime::Metrics::encode(&peers_context), &names)
+            }),
         };
         let api_address = me.api_address;
         tokio::spawn(async move {

@@ -160,6 +160,21 @@ pub fn chain_info(genesis: &crate::genesis::GenesisFile) -> ChainInfo {
     }
 }
 
+/// Names of the validators the p2p tracker reports connected, read from the metrics text
+/// (`network_tracker_directory_connected{peer="<key hex>"}`); `names` maps key hex to name.
+pub fn connected_peers(metrics: &str, names: &[(String, String)]) -> Vec<String> {
+    const PREFIX: &str = "network_tracker_directory_connected{peer=\"";
+    let mut out: Vec<String> = metrics
+        .lines()
+        .filter_map(|l| l.strip_prefix(PREFIX))
+        .filter_map(|rest| rest.split('"').next())
+        .filter_map(|key| names.iter().find(|(k, _)| k == key).map(|(_, n)| n.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 // ---------------------------------------------------------------------------------------
 // Read authorization
 
