@@ -387,9 +387,14 @@ fn api_end_to_end() {
     assert!(data.unwrap()["height"].as_u64().unwrap() >= h);
 
     // Status names the peers this node is connected to.
-    wait("every peer to be connected", Duration::from_secs(30), || {
-        get_json(&format!("{api}/status")).is_some_and(|(_, s)| s["peers"].as_array().is_some_and(|p| p.len() == 3))
-    });
+    wait(
+        "every peer to be connected",
+        Duration::from_secs(30),
+        || {
+            get_json(&format!("{api}/status"))
+                .is_some_and(|(_, s)| s["peers"].as_array().is_some_and(|p| p.len() == 3))
+        },
+    );
 
     // After all that, every node still serves and the chain still moves.
     let before = height(&api);

@@ -80,6 +80,8 @@ pub struct FinalizedBlock {
     pub height: u64,
     /// Digest.
     pub digest: Hash32,
+    /// Parent digest.
+    pub parent: Hash32,
     /// State root after it.
     pub state_root: Hash32,
     /// Block time.
@@ -131,6 +133,7 @@ impl AppState {
         inner.finalized = vec![Arc::new(FinalizedBlock {
             height: block.height.get(),
             digest,
+            parent: hash32(&block.parent),
             state_root: hash32(&block.state_root),
             time: block.time,
             outcome: BlockOutcome::default(),
@@ -627,6 +630,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let finalized = Arc::new(FinalizedBlock {
             height,
             digest,
+            parent: hash32(&block.parent),
             state_root: hash32(&block.state_root),
             time: block.time,
             outcome,

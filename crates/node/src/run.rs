@@ -223,6 +223,7 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             marshal: Some(readers.marshal),
             db,
             replay: Arc::default(),
+            streams: Arc::new(tokio::sync::Semaphore::new(http::MAX_STREAMS)),
             metrics: Arc::new(move || commonware_runtime::Metrics::encode(&metrics_context)),
             peers: Arc::new(move || {
                 http::connected_peers(&commonware_runtime::Metrics::encode(&peers_context), &names)

@@ -61,7 +61,12 @@ pub struct Api {
     pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
     /// Names of the validators this node is connected to.
     pub peers: Arc<dyn Fn() -> Vec<String> + Send + Sync>,
+    /// Event streams that may be open at once ([MAX_STREAMS]).
+    pub streams: Arc<tokio::sync::Semaphore>,
 }
+
+/// Most event streams one node serves at once; more get `503 Unavailable`.
+pub const MAX_STREAMS: usize = 256;
 
 /// Most transactions in one `POST /txs`.
 pub const MAX_SUBMIT_BATCH: usize = 4_096;
@@ -635,12 +640,8 @@ async fn tx_status(
     Ok(Json(info))
 }
 
-fn block_info(
-    b: &crate::app::FinalizedBlock,
-    parent: Hash32,
-    certificate: Option<String>,
-    txs: bool,
-) -> BlockInfo {
+fn block_info(b: &crate::app::FinalizedBlock, certificate: Option<String>, txs: bool) -> BlockInfo {
+    let parent = b.parent;
     BlockInfo {
         height: b.height,
         digest: b.digest.to_hex(),
@@ -715,19 +716,7 @@ async fn archived_block_info(api: &Api, height: u64, txs: bool) -> Option<BlockI
 
 async fn block_at(api: &Api, height: u64, txs: bool) -> Option<BlockInfo> {
     if let Some(b) = api.state.finalized_at(height) {
-        let parent = if height == 0 {
-            Hash32([0; 32])
-        } else {
-            api.state
-                .finalized_at(height - 1)
-                .map(|p| p.digest)
-                .unwrap_or(Hash32([0; 32]))
-        };
-        let mut info = block_info(&b, parent, certificate_hex(api, height).await, txs);
-        if let Some(stored) = stored_block(api, height).await {
-            info.parent = Hash32(stored.parent.0).to_hex();
-        }
-        return Some(info);
+        return Some(block_info(&b, certificate_hex(api, height).await, txs));
     }
     archived_block_info(api, height, txs).await
 }
@@ -1096,11 +1085,22 @@ async fn hold(
 // ---------------------------------------------------------------------------------------
 // Event streams
 
+fn stream_permit(api: &Api) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    api.streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::api(
+            ApiCode::Unavailable,
+            format!("at most {MAX_STREAMS} event streams at once"),
+        )
+    })
+}
+
 fn sse_stream<T: serde::Serialize + Send + 'static>(
+    permit: tokio::sync::OwnedSemaphorePermit,
     mut rx: tokio::sync::broadcast::Receiver<Arc<crate::app::FinalizedBlock>>,
     map: impl Fn(&crate::app::FinalizedBlock) -> Vec<T> + Send + 'static,
 ) -> Sse<impl futures::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
     let stream = async_stream(move |tx| async move {
+        let _permit = permit; // released when the client goes away
         loop {
             match rx.recv().await {
                 Ok(block) => {
@@ -1157,13 +1157,15 @@ where
 /// is finalized. An event named `lagged` says how many blocks a slow reader missed.
 #[utoipa::path(get, path = "/events/blocks", tag = "events",
     responses((status = 200, description = "text/event-stream of BlockEvent", body = BlockEvent, content_type = "text/event-stream")))]
-async fn block_events(State(api): State<Api>) -> impl IntoResponse {
+async fn block_events(State(api): State<Api>) -> Result<Response, ApiError> {
+    let permit = stream_permit(&api)?;
     let rx = api.state.subscribe();
-    sse_stream(rx, |b| {
+    Ok(sse_stream(permit, rx, |b| {
         vec![BlockEvent {
-            block: block_info(b, Hash32([0; 32]), None, true),
+            block: block_info(b, None, true),
         }]
     })
+    .into_response())
 }
 
 /// Server-sent events: what each finalized transaction does to one account (to its owner,
@@ -1183,8 +1185,9 @@ async fn account_events(
         .read(|r| r.account(id))
         .ok_or_else(|| ApiError::not_found(format!("no account {}", id.0)))?;
     allow(&reader.0, &[record.owner])?;
+    let permit = stream_permit(&api)?;
     let rx = api.state.subscribe();
-    Ok(sse_stream(rx, move |b| {
+    Ok(sse_stream(permit, rx, move |b| {
         let mut out = Vec::new();
         for e in &b.outcome.block_events {
             if json::event_accounts(e).contains(&id) {
