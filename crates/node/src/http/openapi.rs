@@ -117,21 +117,6 @@ pub fn docs_page() -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_route_is_documented() {
-        let doc = super::super::openapi();
-        let paths: Vec<&String> = doc.paths.paths.keys().collect();
-        assert!(paths.iter().any(|p| p.as_str() == "/tx"), "{paths:?}");
-        let json: serde_json::Value = serde_json::from_str(&doc.to_pretty_json().unwrap()).unwrap();
-        assert!(
-            json["paths"].as_object().unwrap().contains_key("/tx"),
-            "{json}"
-        );
-    }
-}
-
 /// The generated part of `docs/api.md`: every route (from the OpenAPI document) and
 /// every API refusal code.
 pub fn reference_markdown() -> String {
@@ -157,4 +142,19 @@ pub fn reference_markdown() -> String {
     out.push_str("\n### API refusal codes\n\n");
     out.push_str(&super::error::markdown_table());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_documented() {
+        let doc = super::super::openapi();
+        let paths: Vec<&String> = doc.paths.paths.keys().collect();
+        assert!(paths.iter().any(|p| p.as_str() == "/tx"), "{paths:?}");
+        let json: serde_json::Value = serde_json::from_str(&doc.to_pretty_json().unwrap()).unwrap();
+        assert!(
+            json["paths"].as_object().unwrap().contains_key("/tx"),
+            "{json}"
+        );
+    }
 }
