@@ -107,7 +107,7 @@ pub fn docs_page() -> String {
                 body.push_str("</table>");
             }
             body.push_str("<ul>");
-            for (status, _) in &op.responses.responses {
+            for status in op.responses.responses.keys() {
                 body.push_str(&format!("<li>{}</li>", escape(status)));
             }
             body.push_str("</ul></section>");
