@@ -37,6 +37,19 @@ pub struct Client {
     chain: OnceLock<ChainInfo>,
 }
 
+/// A holding verified against a certified state root.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifiedHolding {
+    /// Height of the certified block.
+    pub height: u64,
+    /// Its state root, which the proof verified against.
+    pub state_root: Hash32,
+    /// Whether the holding record exists (an absent one is a proven zero).
+    pub present: bool,
+    /// The holding.
+    pub holding: tally_ledger::schema::Holding,
+}
+
 /// A parsed event of a stream.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event<T> {
@@ -559,12 +572,30 @@ impl Client {
         key: Option<&PrivateKey>,
         group_key: &str,
     ) -> Result<(u64, tally_ledger::schema::Holding), SdkError> {
+        self.verified_holding_detail(account, instrument, key, group_key)
+            .map(|v| (v.height, v.holding))
+    }
+
+    /// As [Client::verified_holding], with the certified state root and whether the
+    /// holding was proven present or absent.
+    pub fn verified_holding_detail(
+        &self,
+        account: AccountId,
+        instrument: InstrumentId,
+        key: Option<&PrivateKey>,
+        group_key: &str,
+    ) -> Result<VerifiedHolding, SdkError> {
         let proof = self.proof_holding(account, instrument, key)?;
         let block = self.verified_block(proof.height, group_key)?;
         let state_key = tally_ledger::schema::keys::holding(account, instrument);
         let value = verify::verify_state_proof_for(&proof, &state_key, &block.state_root)?;
         let holding = verify::decode_holding(value.as_deref())?;
-        Ok((block.height.get(), holding))
+        Ok(VerifiedHolding {
+            height: block.height.get(),
+            state_root: Hash32(block.state_root.0),
+            present: value.is_some(),
+            holding,
+        })
     }
 
     // -----------------------------------------------------------------------------------

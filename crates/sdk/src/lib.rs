@@ -23,7 +23,7 @@ pub mod sse;
 pub mod txb;
 pub mod verify;
 
-pub use client::{Client, Event, EventStream};
+pub use client::{Client, Event, EventStream, VerifiedHolding};
 pub use error::SdkError;
 pub use keystore::{KeyStore, StoredKey, install_dev_keys};
 pub use txb::{Submission, TxBuilder};
