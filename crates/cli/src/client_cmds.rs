@@ -103,18 +103,18 @@ pub fn status(ctx: &Ctx) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&s);
     }
-    println!("chain       {}", s.chain_id);
-    println!("node        {} ({})", s.node, ctx.client.url());
-    println!(
+    crate::out!("chain       {}", s.chain_id);
+    crate::out!("node        {} ({})", s.node, ctx.client.url());
+    crate::out!(
         "finalized   height {} at {}",
         s.finalized_height,
         Timestamp(s.finalized_time_ms)
     );
-    println!("state root  {}", s.state_root);
+    crate::out!("state root  {}", s.state_root);
     let names: Vec<&str> = s.validators.iter().map(|v| v.name.as_str()).collect();
-    println!("validators  {} ({})", s.validators.len(), names.join(", "));
-    println!("peers       {} ({})", s.peers.len(), s.peers.join(", "));
-    println!("mempool     {} transactions", s.mempool_size);
+    crate::out!("validators  {} ({})", s.validators.len(), names.join(", "));
+    crate::out!("peers       {} ({})", s.peers.len(), s.peers.join(", "));
+    crate::out!("mempool     {} transactions", s.mempool_size);
     Ok(())
 }
 
@@ -124,12 +124,12 @@ pub fn chain(ctx: &Ctx) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&c);
     }
-    println!("chain       {}", c.chain_id);
-    println!("genesis     {}", Timestamp(c.genesis_time_ms));
-    println!("group key   {}", c.group_public_key);
-    println!("            (as this node reports it: pin it from the genesis file to verify)");
+    crate::out!("chain       {}", c.chain_id);
+    crate::out!("genesis     {}", Timestamp(c.genesis_time_ms));
+    crate::out!("group key   {}", c.group_public_key);
+    crate::out!("            (as this node reports it: pin it from the genesis file to verify)");
     for v in &c.validators {
-        println!(
+        crate::out!(
             "validator   {:<12} api {:<21} p2p {:<21} key {}",
             v.name,
             v.api_address,
@@ -149,13 +149,16 @@ pub fn participant_list(ctx: &Ctx) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&list);
     }
-    println!(
+    crate::out!(
         "{:<20}  {:<30}  {:<28}  {:<8}  status",
-        "LEI", "legal name", "roles", "KYC"
+        "LEI",
+        "legal name",
+        "roles",
+        "KYC"
     );
     for p in &list.participants {
         let e = &p.entry;
-        println!(
+        crate::out!(
             "{:<20}  {:<30}  {:<28}  {:<8}  {}",
             e.lei,
             e.legal_name,
@@ -174,19 +177,20 @@ pub fn participant_show(ctx: &Ctx, lei: &str) -> CliResult {
         return ctx.print_json(&p);
     }
     let e = &p.entry;
-    println!("LEI            {}", e.lei);
-    println!("legal name     {}", e.legal_name);
-    println!("roles          {}", e.roles.join(", "));
-    println!("jurisdiction   {}", e.jurisdiction);
-    println!("investor class {}", e.investor_class);
-    println!("KYC            {} until {}", e.kyc_status, e.kyc_expires_on);
-    println!(
+    crate::out!("LEI            {}", e.lei);
+    crate::out!("legal name     {}", e.legal_name);
+    crate::out!("roles          {}", e.roles.join(", "));
+    crate::out!("jurisdiction   {}", e.jurisdiction);
+    crate::out!("investor class {}", e.investor_class);
+    crate::out!("KYC            {} until {}", e.kyc_status, e.kyc_expires_on);
+    crate::out!(
         "thresholds     act {}, admin {}",
-        e.threshold, e.admin_threshold
+        e.threshold,
+        e.admin_threshold
     );
-    println!("suspended      {}", if p.suspended { "yes" } else { "no" });
+    crate::out!("suspended      {}", if p.suspended { "yes" } else { "no" });
     for k in &e.keys {
-        println!("key            {} (weight {})", k.public_key, k.weight);
+        crate::out!("key            {} (weight {})", k.public_key, k.weight);
     }
     Ok(())
 }
@@ -200,7 +204,7 @@ pub fn participant_accounts(ctx: &Ctx, lei: &str) -> CliResult {
         return ctx.print_json(&list);
     }
     let ids: Vec<String> = list.accounts.iter().map(u64::to_string).collect();
-    println!("accounts of {lei}: {}", ids.join(", "));
+    crate::out!("accounts of {lei}: {}", ids.join(", "));
     Ok(())
 }
 
@@ -210,13 +214,18 @@ pub fn instrument_list(ctx: &Ctx) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&list);
     }
-    println!(
+    crate::out!(
         "{:>4}  {:<30}  {:<12}  {:>5}  {:<7}  {:>20}  holders",
-        "id", "name", "ISIN", "scale", "status", "supply"
+        "id",
+        "name",
+        "ISIN",
+        "scale",
+        "status",
+        "supply"
     );
     for i in &list.instruments {
         let e = &i.entry;
-        println!(
+        crate::out!(
             "{:>4}  {:<30}  {:<12}  {:>5}  {:<7}  {:>20}  {}",
             e.id,
             e.name,
@@ -237,50 +246,51 @@ pub fn instrument_show(ctx: &Ctx, id: &str) -> CliResult {
         return ctx.print_json(&i);
     }
     let e = &i.entry;
-    println!("instrument     {} — {}", e.id, e.name);
-    println!("issuer         {}", e.issuer);
+    crate::out!("instrument     {} — {}", e.id, e.name);
+    crate::out!("issuer         {}", e.issuer);
     if let Some(isin) = &e.isin {
-        println!("ISIN           {isin}");
+        crate::out!("ISIN           {isin}");
     }
     if let Some(cusip) = &e.cusip {
-        println!("CUSIP          {cusip}");
+        crate::out!("CUSIP          {cusip}");
     }
-    println!(
+    crate::out!(
         "scale          {} (min increment {})",
-        e.scale, e.min_increment
+        e.scale,
+        e.min_increment
     );
-    println!(
+    crate::out!(
         "kind           {}",
         serde_json::to_string(&e.kind).unwrap_or_default()
     );
-    println!("status         {}", i.status);
-    println!(
+    crate::out!("status         {}", i.status);
+    crate::out!(
         "supply         {} across {} holders",
         fmt_units(&i.total_supply, e.scale),
         i.holder_count
     );
     let p = &e.policy;
-    println!("policy         KYC required: {}", p.kyc_required);
+    crate::out!("policy         KYC required: {}", p.kyc_required);
     if !p.allowed_jurisdictions.is_empty() {
-        println!(
+        crate::out!(
             "               jurisdictions: {}",
             p.allowed_jurisdictions.join(", ")
         );
     }
     if !p.allowed_investor_classes.is_empty() {
-        println!(
+        crate::out!(
             "               investor classes: {}",
             p.allowed_investor_classes.join(", ")
         );
     }
     if let Some(m) = &p.max_balance_per_holder {
-        println!("               max balance per holder: {m}");
+        crate::out!("               max balance per holder: {m}");
     }
     if let Some(m) = p.max_holders {
-        println!("               max holders: {m}");
+        crate::out!("               max holders: {m}");
     }
     if let Some(t) = p.lockup_until_ms {
-        println!("               locked up until {}", Timestamp(t));
+        crate::out!("               locked up until {}", Timestamp(t));
     }
     Ok(())
 }
@@ -302,12 +312,17 @@ fn instrument_names(ctx: &Ctx) -> BTreeMap<u64, String> {
 }
 
 fn print_holdings(holdings: &[HoldingInfo], names: &BTreeMap<u64, String>) {
-    println!(
+    crate::out!(
         "  {:>4}  {:<26}  {:>20}  {:>16}  {:>16}  {:>20}",
-        "id", "instrument", "balance", "held", "frozen", "available"
+        "id",
+        "instrument",
+        "balance",
+        "held",
+        "frozen",
+        "available"
     );
     for h in holdings {
-        println!(
+        crate::out!(
             "  {:>4}  {:<26}  {:>20}  {:>16}  {:>16}  {:>20}",
             h.instrument,
             names.get(&h.instrument).map_or("", String::as_str),
@@ -327,7 +342,7 @@ pub fn account_show(ctx: &Ctx, id: &str) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&a);
     }
-    println!(
+    crate::out!(
         "account {}  owner {}  kind {}{}",
         a.id,
         a.owner,
@@ -335,7 +350,7 @@ pub fn account_show(ctx: &Ctx, id: &str) -> CliResult {
         if a.frozen { "  FROZEN" } else { "" }
     );
     if a.holdings.is_empty() {
-        println!("  no holdings");
+        crate::out!("  no holdings");
     } else {
         print_holdings(&a.holdings, &instrument_names(ctx));
     }
@@ -350,7 +365,7 @@ pub fn holding(ctx: &Ctx, account: &str, instrument: &str) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&h);
     }
-    println!("account {}", h.account);
+    crate::out!("account {}", h.account);
     print_holdings(std::slice::from_ref(&h), &instrument_names(ctx));
     Ok(())
 }
@@ -359,9 +374,12 @@ fn print_leg(l: &LegInfo, scales: &BTreeMap<u64, u8>) {
     let amount = scales
         .get(&l.instrument)
         .map_or_else(|| l.amount.clone(), |s| fmt_units(&l.amount, *s));
-    println!(
+    crate::out!(
         "  {} -> {}  instrument {}  {}",
-        l.from, l.to, l.instrument, amount
+        l.from,
+        l.to,
+        l.instrument,
+        amount
     );
 }
 
@@ -385,11 +403,11 @@ pub fn instruction_show(ctx: &Ctx, id: &str) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&i);
     }
-    println!("instruction  {}", i.id);
-    println!("trade ref    {}", i.trade_ref);
-    println!("expires      {}", Timestamp(i.expires_at_ms));
-    println!("submitted by {}", i.submitted.join(", "));
-    println!(
+    crate::out!("instruction  {}", i.id);
+    crate::out!("trade ref    {}", i.trade_ref);
+    crate::out!("expires      {}", Timestamp(i.expires_at_ms));
+    crate::out!("submitted by {}", i.submitted.join(", "));
+    crate::out!(
         "matched      {}",
         if i.matched { "yes (settled)" } else { "no" }
     );
@@ -410,10 +428,10 @@ pub fn hold_show(ctx: &Ctx, id: &str) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&h);
     }
-    println!("hold      {}", h.id);
-    println!("deadline  {}", Timestamp(h.deadline_ms));
+    crate::out!("hold      {}", h.id);
+    crate::out!("deadline  {}", Timestamp(h.deadline_ms));
     if let Some(lock) = &h.hash_lock {
-        println!("hash lock {lock}");
+        crate::out!("hash lock {lock}");
     }
     print_leg(&h.leg, &scales(ctx));
     Ok(())
@@ -424,10 +442,10 @@ pub fn hold_show(ctx: &Ctx, id: &str) -> CliResult {
 
 /// Prints a transaction's status (human).
 pub fn print_tx(info: &TxInfo) {
-    println!("tx        {}", info.tx_id);
-    println!("status    {}", info.status);
+    crate::out!("tx        {}", info.tx_id);
+    crate::out!("status    {}", info.status);
     if let Some(h) = info.height {
-        println!(
+        crate::out!(
             "height    {h}{}",
             info.index
                 .map(|i| format!(" (index {i})"))
@@ -438,19 +456,19 @@ pub fn print_tx(info: &TxInfo) {
         let (name, description) = describe_code(code);
         let name = info.code_name.clone().unwrap_or(name);
         let description = info.code_description.clone().unwrap_or(description);
-        println!("result    {name} ({code}): {description}");
+        crate::out!("result    {name} ({code}): {description}");
     }
     if let Some(op) = info.failed_op {
-        println!("failed op {op}");
+        crate::out!("failed op {op}");
     }
     if let Some(tx) = &info.transaction {
-        println!(
+        crate::out!(
             "body      {}",
             serde_json::to_string(tx).unwrap_or_default()
         );
     }
     for e in info.events.iter().flatten() {
-        println!("event     {}", serde_json::to_string(e).unwrap_or_default());
+        crate::out!("event     {}", serde_json::to_string(e).unwrap_or_default());
     }
 }
 
@@ -475,7 +493,7 @@ pub fn tx(ctx: &Ctx, cmd: &TxCmd) -> CliResult {
 }
 
 fn print_block_row(b: &BlockInfo) {
-    println!(
+    crate::out!(
         "{:>8}  {}  {:>5} txs  digest {}  root {}",
         b.height,
         Timestamp(b.time_ms),
@@ -492,12 +510,12 @@ pub fn block(ctx: &Ctx, cmd: &BlockCmd) -> CliResult {
     if ctx.json() {
         return ctx.print_json(&b);
     }
-    println!("height      {}", b.height);
-    println!("time        {}", Timestamp(b.time_ms));
-    println!("digest      {}", b.digest);
-    println!("parent      {}", b.parent);
-    println!("state root  {}", b.state_root);
-    println!(
+    crate::out!("height      {}", b.height);
+    crate::out!("time        {}", Timestamp(b.time_ms));
+    crate::out!("digest      {}", b.digest);
+    crate::out!("parent      {}", b.parent);
+    crate::out!("state root  {}", b.state_root);
+    crate::out!(
         "certificate {}",
         b.certificate
             .as_ref()
@@ -506,9 +524,9 @@ pub fn block(ctx: &Ctx, cmd: &BlockCmd) -> CliResult {
                 c.len() / 2
             ))
     );
-    println!("txs         {}", b.tx_count);
+    crate::out!("txs         {}", b.tx_count);
     for t in b.txs.iter().flatten() {
-        println!("  {}  {} ({})", t.tx_id, t.code_name, t.code);
+        crate::out!("  {}  {} ({})", t.tx_id, t.code_name, t.code);
     }
     Ok(())
 }
@@ -550,8 +568,8 @@ fn follow<T: serde::de::DeserializeOwned + serde::Serialize>(
     let bar = event_bar(count, what);
     let mut seen = 0u64;
     let print = |line: String| match &bar {
-        Some(b) => b.suspend(|| println!("{line}")),
-        None => println!("{line}"),
+        Some(b) => b.suspend(|| crate::out!("{line}")),
+        None => crate::out!("{line}"),
     };
     for item in stream {
         let line = match item? {
@@ -673,17 +691,17 @@ pub fn verify(ctx: &Ctx, cmd: &VerifyCmd) -> CliResult {
             "verified": true,
         }));
     }
-    println!("account     {}", account.0);
-    println!("instrument  {} ({})", iid.0, info.entry.name);
-    println!("height      {}", v.height);
-    println!("state root  {}", v.state_root.to_hex());
-    println!(
+    crate::out!("account     {}", account.0);
+    crate::out!("instrument  {} ({})", iid.0, info.entry.name);
+    crate::out!("height      {}", v.height);
+    crate::out!("state root  {}", v.state_root.to_hex());
+    crate::out!(
         "balance     {}  (held {}, frozen {}){}",
         format_amount(h.balance, scale),
         format_amount(h.held, scale),
         format_amount(h.frozen, scale),
         if v.present { "" } else { "  — proven absent" }
     );
-    println!("verified: certificate and Merkle proof checked locally");
+    crate::out!("verified: certificate and Merkle proof checked locally");
     Ok(())
 }

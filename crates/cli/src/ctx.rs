@@ -1,6 +1,20 @@
 //! What every client command shares: global options, the node client, the key store,
 //! output mode, errors with exit codes, and parsing of amounts, legs and identifiers.
 
+/// `println!` that ends the process quietly when stdout is closed (`tally … | head`)
+/// instead of panicking.
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 use indicatif::{ProgressBar, ProgressStyle};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -164,7 +178,7 @@ impl Ctx {
     pub fn print_json(&self, value: &impl serde::Serialize) -> CliResult {
         let text = serde_json::to_string_pretty(value)
             .map_err(|e| CliError::Other(format!("JSON: {e}")))?;
-        println!("{text}");
+        crate::out!("{text}");
         Ok(())
     }
 

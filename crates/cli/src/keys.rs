@@ -47,7 +47,7 @@ fn key_json(k: &StoredKey) -> serde_json::Value {
 
 fn print_key(k: &StoredKey) {
     let mark = if k.dev { DEV_MARK } else { "" };
-    println!("{:<16} {}  {mark}", k.name, k.public_hex());
+    crate::out!("{:<16} {}  {mark}", k.name, k.public_hex());
 }
 
 /// Runs a `keys` command.
@@ -59,8 +59,8 @@ pub fn run(ctx: &Ctx, cmd: &KeysCmd) -> CliResult {
             if ctx.json() {
                 return ctx.print_json(&key_json(&k));
             }
-            println!("created key {} in {}", k.name, store.dir().display());
-            println!("public key {}", k.public_hex());
+            crate::out!("created key {} in {}", k.name, store.dir().display());
+            crate::out!("public key {}", k.public_hex());
         }
         KeysCmd::List => {
             let keys = store.list()?;
@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, cmd: &KeysCmd) -> CliResult {
                 return ctx.print_json(&json!({"dir": store.dir(), "keys": list}));
             }
             if keys.is_empty() {
-                println!(
+                crate::out!(
                     "no keys in {} (create one with `tally keys new NAME`, or `tally keys install-dev` for the demo world)",
                     store.dir().display()
                 );
@@ -100,7 +100,7 @@ pub fn run(ctx: &Ctx, cmd: &KeysCmd) -> CliResult {
             if ctx.json() {
                 return ctx.print_json(&key_json(&k));
             }
-            println!("imported key {} ({})", k.name, k.public_hex());
+            crate::out!("imported key {} ({})", k.name, k.public_hex());
         }
         KeysCmd::Export { name } => {
             let k = store.get(name)?;
@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, cmd: &KeysCmd) -> CliResult {
                 "warning: this is the secret key of {}: whoever holds it signs as its owner",
                 k.name
             );
-            println!("{secret}");
+            crate::out!("{secret}");
         }
         KeysCmd::InstallDev => {
             let keys = tally_sdk::install_dev_keys(store.dir())?;
@@ -121,7 +121,7 @@ pub fn run(ctx: &Ctx, cmd: &KeysCmd) -> CliResult {
                 let list: Vec<_> = keys.iter().map(key_json).collect();
                 return ctx.print_json(&json!({"dir": store.dir(), "keys": list}));
             }
-            println!("development keys in {}:", store.dir().display());
+            crate::out!("development keys in {}:", store.dir().display());
             for k in &keys {
                 print_key(k);
             }

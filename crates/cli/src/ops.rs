@@ -474,7 +474,7 @@ pub fn send(ctx: &Ctx, args: &SendArgs, ops: Vec<Operation>, extra: Vec<PrivateK
                 "code": null, "code_name": null, "failed_op": null,
             }));
         }
-        println!(
+        crate::out!(
             "tx {}  submitted (follow it with `tally tx wait {}`)",
             id.to_hex(),
             id.to_hex()
@@ -497,7 +497,7 @@ fn report(ctx: &Ctx, info: &TxInfo, ops: &[Operation]) -> CliResult {
         }))?;
     } else {
         let height = info.height.map_or("?".to_string(), |h| h.to_string());
-        println!("tx {}  final at height {height}: {name}", info.tx_id);
+        crate::out!("tx {}  final at height {height}: {name}", info.tx_id);
     }
     if code == 0 {
         return Ok(());
@@ -511,9 +511,9 @@ fn report(ctx: &Ctx, info: &TxInfo, ops: &[Operation]) -> CliResult {
             })
             .unwrap_or_default();
         if (600..700).contains(&code) {
-            println!("  compliance rule {name} ({code}): {description}{op}");
+            crate::out!("  compliance rule {name} ({code}): {description}{op}");
         } else {
-            println!("  rejected: {name} ({code}): {description}{op}");
+            crate::out!("  rejected: {name} ({code}): {description}{op}");
         }
     }
     Err(CliError::Rejected(name))
@@ -912,13 +912,13 @@ fn instruct(
     if ctx.json() {
         eprintln!("instruction {} expires_at_ms {expires_at}", id.to_hex());
     } else {
-        println!(
+        crate::out!(
             "instruction {}  expires at {} ({expires_at} ms)",
             id.to_hex(),
             Timestamp(expires_at)
         );
         if expires_at_ms.is_none() {
-            println!(
+            crate::out!(
                 "  the counterparty submits the same --trade-ref and --leg values with --expires-at-ms {expires_at}"
             );
         }

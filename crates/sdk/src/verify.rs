@@ -254,3 +254,169 @@ pub fn decode_holding(value: Option<&[u8]>) -> Result<tally_ledger::schema::Hold
             .map_err(|e| VerifyError::Value(e.to_string())),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tally_types::{AccountId, InstrumentId};
+
+    /// Real answers of a local network (see the file's `note`).
+    const FIXTURE: &str = include_str!("../testdata/holding_proofs.json");
+
+    struct Case {
+        group: String,
+        other_group: String,
+        proof: StateProof,
+        certified: CertifiedBlock,
+        account: u64,
+    }
+
+    fn case(kind: &str) -> Case {
+        let v: serde_json::Value = serde_json::from_str(FIXTURE).unwrap();
+        let c = &v[kind];
+        Case {
+            group: v["group_public_key"].as_str().unwrap().into(),
+            other_group: v["other_group_public_key"].as_str().unwrap().into(),
+            proof: serde_json::from_value(c["proof"].clone()).unwrap(),
+            certified: serde_json::from_value(c["certified"].clone()).unwrap(),
+            account: c["account"].as_u64().unwrap(),
+        }
+    }
+
+    fn holding_key(c: &Case) -> Vec<u8> {
+        tally_ledger::schema::keys::holding(AccountId(c.account), InstrumentId(2))
+    }
+
+    /// Flips the low bit of the hex digit at `at`.
+    fn flip(hex: &str, at: usize) -> String {
+        let mut bytes = hex.as_bytes().to_vec();
+        let digit = u8::from_str_radix(std::str::from_utf8(&bytes[at..=at]).unwrap(), 16).unwrap();
+        bytes[at] = format!("{:x}", digit ^ 1).as_bytes()[0];
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn a_real_inclusion_proof_verifies_end_to_end() {
+        let c = case("inclusion");
+        let block = verify_block(&c.group, &c.certified).unwrap();
+        assert_eq!(block.height.get(), c.proof.height);
+        let value = verify_state_proof_for(&c.proof, &holding_key(&c), &block.state_root).unwrap();
+        let holding = decode_holding(value.as_deref()).unwrap();
+        assert_eq!(holding.balance, 100_000_000); // 1,000,000.00
+        assert_eq!((holding.held, holding.frozen), (0, 0));
+    }
+
+    #[test]
+    fn a_real_exclusion_proof_verifies_end_to_end() {
+        let c = case("exclusion");
+        let block = verify_block(&c.group, &c.certified).unwrap();
+        let value = verify_state_proof_for(&c.proof, &holding_key(&c), &block.state_root).unwrap();
+        assert_eq!(value, None);
+        assert_eq!(decode_holding(None).unwrap().balance, 0);
+    }
+
+    #[test]
+    fn a_certificate_fails_under_another_group_key() {
+        let c = case("inclusion");
+        assert_eq!(
+            verify_block(&c.other_group, &c.certified).unwrap_err(),
+            VerifyError::Signature
+        );
+        assert!(matches!(
+            verify_block("00ff", &c.certified),
+            Err(VerifyError::GroupKey(_))
+        ));
+    }
+
+    #[test]
+    fn tampered_blocks_and_certificates_fail() {
+        let c = case("inclusion");
+        // Every hex digit of the block's encoding is covered by the certified digest (or
+        // by decoding); try a spread of positions.
+        let len = c.certified.block.len();
+        for at in (0..len).step_by(len / 40 + 1) {
+            let mut t = c.certified.clone();
+            t.block = flip(&t.block, at);
+            assert!(verify_block(&c.group, &t).is_err(), "block digit {at}");
+        }
+        let len = c.certified.certificate.len();
+        for at in (0..len).step_by(len / 40 + 1) {
+            let mut t = c.certified.clone();
+            t.certificate = flip(&t.certificate, at);
+            assert!(
+                verify_block(&c.group, &t).is_err(),
+                "certificate digit {at}"
+            );
+        }
+        let mut t = c.certified.clone();
+        t.height += 1;
+        assert!(matches!(
+            verify_block(&c.group, &t),
+            Err(VerifyError::Height { .. })
+        ));
+    }
+
+    #[test]
+    fn tampered_proofs_fail() {
+        let c = case("inclusion");
+        let block = verify_block(&c.group, &c.certified).unwrap();
+        let root = block.state_root;
+        let key = holding_key(&c);
+
+        // Another balance.
+        let mut t = c.proof.clone();
+        let value = t.value.clone().unwrap();
+        t.value = Some(flip(&value, 31));
+        assert_eq!(
+            verify_state_proof_for(&t, &key, &root),
+            Err(VerifyError::Merkle)
+        );
+
+        // Proof bytes changed.
+        let len = c.proof.proof.len();
+        for at in (0..len).step_by(len / 30 + 1) {
+            let mut t = c.proof.clone();
+            t.proof = flip(&t.proof, at);
+            assert!(
+                verify_state_proof_for(&t, &key, &root).is_err(),
+                "proof digit {at}"
+            );
+        }
+
+        // A root other than the certified one.
+        let other = parse_digest(&flip(&c.proof.state_root, 0), "root").unwrap();
+        assert!(matches!(
+            verify_state_proof(&c.proof, &other),
+            Err(VerifyError::StateRoot { .. })
+        ));
+        let mut t = c.proof.clone();
+        t.state_root = crate::to_hex(other.as_ref());
+        assert_eq!(verify_state_proof(&t, &other), Err(VerifyError::Merkle));
+
+        // A valid proof about another entry.
+        let excl = case("exclusion");
+        assert!(matches!(
+            verify_state_proof_for(&c.proof, &holding_key(&excl), &root),
+            Err(VerifyError::Key { .. })
+        ));
+
+        // An inclusion proof presented as an absence, and the other way round.
+        let mut t = c.proof.clone();
+        t.kind = "exclusion".into();
+        assert!(verify_state_proof(&t, &root).is_err());
+        let mut t = c.proof.clone();
+        t.value = None;
+        assert!(verify_state_proof(&t, &root).is_err());
+    }
+
+    #[test]
+    fn an_absence_proof_does_not_hide_a_present_entry() {
+        let incl = case("inclusion");
+        let excl = case("exclusion");
+        let block = verify_block(&excl.group, &excl.certified).unwrap();
+        // The exclusion proof names account 500's key; renamed to account 400's it fails.
+        let mut t = excl.proof.clone();
+        t.key = incl.proof.key.clone();
+        assert!(verify_state_proof(&t, &block.state_root).is_err());
+    }
+}
