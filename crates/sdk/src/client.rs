@@ -642,6 +642,13 @@ mod tests {
     }
 
     #[test]
+    fn batches_encode_as_the_node_decodes_them() {
+        let list: Vec<Vec<u8>> = vec![vec![1, 2, 3], vec![], vec![9; 300]];
+        let decoded = tally_node::mempool::decode_batch(&list.encode(), 10).unwrap();
+        assert_eq!(decoded, list);
+    }
+
+    #[test]
     fn events_and_lagged_notices_parse() {
         let raw = RawEvent {
             event: "message".into(),
