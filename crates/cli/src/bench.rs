@@ -53,8 +53,8 @@ pub struct Args {
     /// First port (validator i: base+2i p2p, base+2i+1 API).
     #[arg(long, default_value_t = 26_700)]
     pub base_port: u16,
-    /// `human` or `json` (one JSON object on stdout).
-    #[arg(long, default_value = "human")]
+    /// `human` or `json` (one JSON object on stdout): set from the global `--output`.
+    #[arg(skip = String::from("human"))]
     pub output: String,
 }
 

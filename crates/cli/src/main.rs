@@ -1,17 +1,29 @@
-//! Operate Tally from the command line: genesis, nodes, local networks.
+//! Operate Tally from the command line: genesis, nodes, local networks, keys, queries,
+//! transactions, verification.
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod bench;
+mod client_cmds;
+mod ctx;
+mod keys;
 mod localnet;
+mod ops;
 mod setup;
 
+use ctx::{CliError, CliResult, Ctx};
+
 /// Tally: a BFT ledger for tokenized Treasuries, securities and cash.
+///
+/// Exit codes: 0 success, 1 failure, 2 invalid arguments, 3 transaction final but
+/// rejected (its result code is printed).
 #[derive(Parser)]
 #[command(name = "tally", version, about)]
 struct Cli {
+    #[command(flatten)]
+    global: ctx::Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,6 +45,81 @@ enum Command {
     /// Drive a fresh local network with signed transfers and report throughput, finality
     /// latency and the machine's signature-verification ceiling.
     Bench(bench::Args),
+    /// Manage the local key store (no node needed).
+    Keys {
+        #[command(subcommand)]
+        command: keys::KeysCmd,
+    },
+    /// The node's finalized height, state root, validators and mempool.
+    Status,
+    /// The chain's id, genesis time, group key and validators (as the node reports them).
+    Chain,
+    /// Participants: list, show, accounts; register, update, suspend, reinstate.
+    Participant {
+        #[command(subcommand)]
+        command: ops::ParticipantCmd,
+    },
+    /// A participant's registered keys: add, rotate, remove.
+    Key {
+        #[command(subcommand)]
+        command: ops::KeyCmd,
+    },
+    /// A participant's approval thresholds.
+    Thresholds {
+        #[command(subcommand)]
+        command: ops::ThresholdsCmd,
+    },
+    /// Accounts: show; open, freeze, unfreeze, recover.
+    Account {
+        #[command(subcommand)]
+        command: ops::AccountCmd,
+    },
+    /// Instruments: list, show; create, policy, pause, unpause.
+    Instrument {
+        #[command(subcommand)]
+        command: ops::InstrumentCmd,
+    },
+    /// One holding of an account (needs --key of the owner or a regulator).
+    Holding {
+        /// Account id.
+        account: String,
+        /// Instrument id, ISIN or CUSIP.
+        instrument: String,
+    },
+    /// Two-sided instructions: show, cancel.
+    Instruction {
+        #[command(subcommand)]
+        command: ops::InstructionCmd,
+    },
+    /// Holds: show; place, release, refund.
+    Hold {
+        #[command(subcommand)]
+        command: ops::HoldCmd,
+    },
+    /// Transactions: show, wait.
+    Tx {
+        #[command(subcommand)]
+        command: client_cmds::TxCmd,
+    },
+    /// A finalized block.
+    Block {
+        #[command(subcommand)]
+        command: client_cmds::BlockCmd,
+    },
+    /// Finalized blocks, newest first.
+    Blocks(client_cmds::BlocksArgs),
+    /// Follow server-sent events: finalized blocks, or one account's activity.
+    Events {
+        #[command(subcommand)]
+        command: client_cmds::EventsCmd,
+    },
+    /// Check data without trusting the node (certificate and Merkle proof).
+    Verify {
+        #[command(subcommand)]
+        command: client_cmds::VerifyCmd,
+    },
+    #[command(flatten)]
+    Op(ops::OpCmd),
 }
 
 #[derive(Subcommand)]
@@ -77,6 +164,57 @@ fn validate(file: &Path) -> Result<(), String> {
     Ok(())
 }
 
+fn run(cli: Cli) -> CliResult {
+    let ctx = Ctx::new(cli.global.clone());
+    let text = |r: Result<(), String>| r.map_err(CliError::Other);
+    match cli.command {
+        Command::Genesis {
+            command: GenesisCommand::New(args),
+        } => text(setup::new_network(&args).map(|_| ())),
+        Command::Genesis {
+            command: GenesisCommand::Validate { file },
+        } => text(validate(&file)),
+        Command::Node {
+            command: NodeCommand::Init { home },
+        } => text(setup::init_node(&home)),
+        Command::Node {
+            command: NodeCommand::Start { home },
+        } => text(
+            tally_node::run::NodeHome::load(&home)
+                .and_then(tally_node::run::run)
+                .map_err(|e| e.to_string()),
+        ),
+        Command::Localnet(args) => text(localnet::run(&args)),
+        Command::Bench(mut args) => {
+            args.output = match cli.global.output {
+                ctx::Output::Human => "human".into(),
+                ctx::Output::Json => "json".into(),
+            };
+            text(bench::run(&args))
+        }
+        Command::Keys { command } => keys::run(&ctx, &command),
+        Command::Status => client_cmds::status(&ctx),
+        Command::Chain => client_cmds::chain(&ctx),
+        Command::Participant { command } => ops::participant(&ctx, &command),
+        Command::Key { command } => ops::key(&ctx, &command),
+        Command::Thresholds { command } => ops::thresholds(&ctx, &command),
+        Command::Account { command } => ops::account(&ctx, &command),
+        Command::Instrument { command } => ops::instrument_cmd(&ctx, &command),
+        Command::Holding {
+            account,
+            instrument,
+        } => client_cmds::holding(&ctx, &account, &instrument),
+        Command::Instruction { command } => ops::instruction(&ctx, &command),
+        Command::Hold { command } => ops::hold(&ctx, &command),
+        Command::Tx { command } => client_cmds::tx(&ctx, &command),
+        Command::Block { command } => client_cmds::block(&ctx, &command),
+        Command::Blocks(args) => client_cmds::blocks(&ctx, &args),
+        Command::Events { command } => client_cmds::events(&ctx, &command),
+        Command::Verify { command } => client_cmds::verify(&ctx, &command),
+        Command::Op(command) => ops::op(&ctx, &command),
+    }
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -86,29 +224,46 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Genesis {
-            command: GenesisCommand::New(args),
-        } => setup::new_network(&args).map(|_| ()),
-        Command::Genesis {
-            command: GenesisCommand::Validate { file },
-        } => validate(&file),
-        Command::Node {
-            command: NodeCommand::Init { home },
-        } => setup::init_node(&home),
-        Command::Node {
-            command: NodeCommand::Start { home },
-        } => tally_node::run::NodeHome::load(&home)
-            .and_then(tally_node::run::run)
-            .map_err(|e| e.to_string()),
-        Command::Localnet(args) => localnet::run(&args),
-        Command::Bench(args) => bench::run(&args),
-    };
-    match result {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The report is already printed.
+        Err(e @ CliError::Rejected(_)) => ExitCode::from(e.exit_code()),
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            if let Some(hint) = e.hint() {
+                eprintln!("hint: {hint}");
+            }
+            ExitCode::from(e.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn bench_takes_the_global_output_flag() {
+        let cli = Cli::try_parse_from(["tally", "bench", "--output", "json"]).unwrap();
+        assert_eq!(cli.global.output, ctx::Output::Json);
+        let cli = Cli::try_parse_from([
+            "tally",
+            "settle",
+            "--key",
+            "dealer-a",
+            "--leg",
+            "300:400:1:5",
+            "--leg",
+            "400:300:2:100",
+        ])
+        .unwrap();
+        assert!(
+            matches!(cli.command, Command::Op(ops::OpCmd::Settle { ref legs, .. }) if legs.len() == 2)
+        );
     }
 }
