@@ -396,7 +396,9 @@ pub enum OpCmd {
         send: SendArgs,
     },
     /// Submit your half of a two-sided instruction; it settles when every payer's half is
-    /// in. Both halves must carry the same trade reference, legs and expiry.
+    /// in. Both halves must carry the same trade reference, legs and expiry: by default the
+    /// instruction lapses at the end of its settlement date (today, UTC), so two sides
+    /// instructing on the same day agree without copying anything.
     Instruct {
         /// Trade reference both sides agree on.
         #[arg(long)]
@@ -408,7 +410,11 @@ pub enum OpCmd {
             required = true
         )]
         legs: Vec<String>,
-        /// Expiry, seconds from now (first side).
+        /// Settlement date, YYYY-MM-DD (default: today, UTC): unmatched halves lapse at its
+        /// end.
+        #[arg(long, conflicts_with_all = ["expires_in_secs", "expires_at_ms"])]
+        settle_date: Option<String>,
+        /// Expiry, seconds from now (first side; the second copies `--expires-at-ms`).
         #[arg(long, conflicts_with = "expires_at_ms")]
         expires_in_secs: Option<u64>,
         /// Exact expiry, ms since epoch (second side: copy it from the first).
@@ -447,7 +453,8 @@ pub enum OpCmd {
 }
 
 /// Default instruction expiry when neither flag is given.
-const DEFAULT_INSTRUCTION_TTL_SECS: u64 = 3_600;
+/// One day in milliseconds.
+const DAY_MS: u64 = 86_400_000;
 
 // ---------------------------------------------------------------------------------------
 // Submission
@@ -883,6 +890,7 @@ fn instruct(
     ctx: &Ctx,
     trade_ref: &str,
     leg_specs: &[String],
+    settle_date: Option<&str>,
     expires_in_secs: Option<u64>,
     expires_at_ms: Option<u64>,
     s: &SendArgs,
@@ -893,14 +901,21 @@ fn instruct(
             tally_types::limits::MAX_TRADE_REF_BYTES
         ))
     })?;
-    let expires_at = match expires_at_ms {
-        Some(ms) => ms,
-        None => {
-            let secs = expires_in_secs.unwrap_or(DEFAULT_INSTRUCTION_TTL_SECS);
-            // Whole seconds, so the counterparty can copy it exactly.
-            (chain_now(ctx)? / 1_000)
-                .saturating_add(secs)
-                .saturating_mul(1_000)
+    let expires_at = match (expires_at_ms, expires_in_secs) {
+        (Some(ms), _) => ms,
+        // Whole seconds, so the counterparty can copy it exactly.
+        (None, Some(secs)) => (chain_now(ctx)? / 1_000)
+            .saturating_add(secs)
+            .saturating_mul(1_000),
+        (None, None) => {
+            let date = match settle_date {
+                Some(d) => tally_types::Date::parse(d).ok_or_else(|| {
+                    CliError::Usage(format!("settlement date {d:?}: expected YYYY-MM-DD"))
+                })?,
+                None => Timestamp(chain_now(ctx)?).date(),
+            };
+            // The instant the settlement date ends: the start of the next day.
+            date.start().plus_ms(DAY_MS).0
         }
     };
     let op = Instruct {
@@ -917,7 +932,7 @@ fn instruct(
             id.to_hex(),
             Timestamp(expires_at)
         );
-        if expires_at_ms.is_none() {
+        if expires_at_ms.is_none() && expires_in_secs.is_some() {
             crate::out!(
                 "  the counterparty submits the same --trade-ref and --leg values with --expires-at-ms {expires_at}"
             );
@@ -982,10 +997,19 @@ pub fn op(ctx: &Ctx, cmd: &OpCmd) -> CliResult {
         OpCmd::Instruct {
             trade_ref,
             legs: l,
+            settle_date,
             expires_in_secs,
             expires_at_ms,
             send: s,
-        } => instruct(ctx, trade_ref, l, *expires_in_secs, *expires_at_ms, s),
+        } => instruct(
+            ctx,
+            trade_ref,
+            l,
+            settle_date.as_deref(),
+            *expires_in_secs,
+            *expires_at_ms,
+            s,
+        ),
         OpCmd::FreezeHolding {
             holding: h,
             reason,
