@@ -116,8 +116,9 @@ pub(crate) fn spawn(genesis: &GenesisFile, network: &Path) -> Result<Vec<Node>, 
     Ok(nodes)
 }
 
-/// Runs the local network until interrupted.
-pub fn run(args: &Args) -> Result<(), String> {
+/// Runs the local network until interrupted; installs the demo world's development keys
+/// in the key store at `keys_dir` so the CLI can sign as any demo participant.
+pub fn run(args: &Args, keys_dir: &Path) -> Result<(), String> {
     if args.fresh && args.home.exists() {
         std::fs::remove_dir_all(&args.home).map_err(|e| format!("{}: {e}", args.home.display()))?;
     }
@@ -182,6 +183,12 @@ pub fn run(args: &Args) -> Result<(), String> {
     }
 
     let dev_keys: Vec<&str> = tally_ledger::demo::MEMBERS.iter().map(|m| m.name).collect();
+    if let Err(e) = tally_sdk::keystore::install_dev_keys(keys_dir) {
+        eprintln!(
+            "warning: dev keys not installed in {}: {e}",
+            keys_dir.display()
+        );
+    }
     let info = json!({
         "chain_id": genesis.chain_id,
         "home": args.home,
@@ -214,7 +221,25 @@ pub fn run(args: &Args) -> Result<(), String> {
             n.home.display()
         );
     }
-    println!("  dev keys (development only): {}", dev_keys.join(", "));
+    println!(
+        "  dev keys (development only, never for real value), in {}:",
+        keys_dir.display()
+    );
+    for m in tally_ledger::demo::MEMBERS {
+        let roles: Vec<&str> = m.roles.iter().map(|r| r.name()).collect();
+        println!(
+            "    {:<13} {:<28} account {:<4} {}",
+            m.name,
+            m.legal_name,
+            m.account.0,
+            roles.join(", ")
+        );
+    }
+    println!(
+        "  instruments: 1 USD central-bank reserves; 2 UST 4.125% 15-Nov-2034 (ISIN US91282CJL63, CUSIP 91282CJL6)"
+    );
+    println!("  API reference: {}/docs", nodes[0].api);
+    println!("  try: tally status   |   tally --key dealer-a account show 300");
     println!("  details: {}", info_path.display());
     println!("press Ctrl-C to stop");
 

@@ -184,7 +184,15 @@ fn run(cli: Cli) -> CliResult {
                 .and_then(tally_node::run::run)
                 .map_err(|e| e.to_string()),
         ),
-        Command::Localnet(args) => text(localnet::run(&args)),
+        Command::Localnet(args) => {
+            let keys = cli
+                .global
+                .keys_dir
+                .clone()
+                .map_or_else(tally_sdk::keystore::KeyStore::default_dir, Ok)
+                .map_err(|e| e.to_string());
+            text(keys.and_then(|dir| localnet::run(&args, &dir)))
+        }
         Command::Bench(mut args) => {
             args.output = match cli.global.output {
                 ctx::Output::Human => "human".into(),
@@ -215,6 +223,39 @@ fn run(cli: Cli) -> CliResult {
     }
 }
 
+/// Every command's `--help`, as Markdown.
+fn help_markdown() -> String {
+    use clap::CommandFactory as _;
+    fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
+        if cmd.is_hide_set() || cmd.get_name() == "help" {
+            return;
+        }
+        let name = if path.is_empty() {
+            cmd.get_name().to_string()
+        } else {
+            format!("{path} {}", cmd.get_name())
+        };
+        let help = cmd.render_long_help().to_string();
+        let help: Vec<&str> = help.lines().map(str::trim_end).collect();
+        out.push_str(&format!(
+            "## `{name}`\n\n```text\n{}\n```\n\n",
+            help.join("\n").trim_end()
+        ));
+        for sub in cmd.get_subcommands_mut() {
+            walk(sub, &name, out);
+        }
+    }
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut out = String::from(
+        "# CLI reference\n\nGenerated from the parser by `tally help-markdown`; \
+         `crates/cli/tests/cli_doc.rs` keeps it current (`TALLY_BLESS=1` rewrites it). \
+         Global options (`--api`, `--key`, `--keys-dir`, `--output`) apply to every command.\n\n",
+    );
+    walk(&mut cmd, "", &mut out);
+    out
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -223,6 +264,11 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    // `tally help-markdown` prints the CLI reference (docs/cli.md) from the parser itself.
+    if std::env::args().nth(1).as_deref() == Some("help-markdown") {
+        print!("{}", help_markdown());
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
