@@ -77,6 +77,10 @@ fn write(dir: &Path, name: &str, value: &Value) -> String {
     path.to_string_lossy().to_string()
 }
 
+fn as_refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
 fn lei(prefix: &str) -> String {
     tally_types::Lei::with_check_digits(prefix)
         .unwrap()
@@ -205,7 +209,6 @@ fn every_cli_command_against_a_real_network() {
         v.extend_from_slice(&["--amount", amount]);
         v.into_iter().map(str::to_string).collect::<Vec<_>>()
     };
-    let as_refs = |v: &Vec<String>| v.iter().map(String::as_str).collect::<Vec<_>>();
     let kyc = cli.fails(&as_refs(&to_x("10.00")), 3);
     assert!(
         kyc.contains("KycNotVerified"),
@@ -226,7 +229,7 @@ fn every_cli_command_against_a_real_network() {
     // Keys and thresholds of the participant.
     cli.ok(&[
         "--key",
-        "central-bank",
+        "investor-x",
         "key",
         "add",
         "--lei",
@@ -236,7 +239,7 @@ fn every_cli_command_against_a_real_network() {
     ]);
     cli.ok(&[
         "--key",
-        "central-bank",
+        "investor-x",
         "key",
         "rotate",
         "--lei",
@@ -248,7 +251,7 @@ fn every_cli_command_against_a_real_network() {
     ]);
     cli.ok(&[
         "--key",
-        "central-bank",
+        "investor-x",
         "key",
         "remove",
         "--lei",

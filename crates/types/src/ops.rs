@@ -67,7 +67,8 @@ payload!(
     }
 );
 payload!(
-    /// Add a key to a participant (the participant at its admin threshold, or the operator).
+    /// Add a key to a participant (the participant at its admin threshold, or an operator
+    /// and a regulator together).
     AddKey {
         /// Participant.
         lei: Lei,
