@@ -3,82 +3,26 @@
 //! settle, then restarted. It must catch up to the same state roots, and every transfer
 //! acknowledged as final must stay final and applied.
 
+mod common;
+
+use common::*;
 use commonware_cryptography::Signer as _;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 use tally_ledger::demo::{self, USD, member};
 use tally_types::codec::BoundedVec;
 use tally_types::model::Leg;
 use tally_types::ops::Transfer;
 use tally_types::{ChainId, Operation, Timestamp, Transaction};
 
-const TALLY: &str = env!("CARGO_BIN_EXE_tally");
 const VALIDATORS: usize = 4;
 const TRANSFERS: u64 = 40;
 
-struct Net {
-    dir: PathBuf,
-    apis: Vec<String>,
-    children: Vec<Option<Child>>,
-}
-
-impl Drop for Net {
-    fn drop(&mut self) {
-        for c in self.children.iter_mut().flatten() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        // Keep the homes and logs of a failed run for diagnosis.
-        if std::thread::panicking() {
-            eprintln!("node homes and logs kept in {}", self.dir.display());
-        } else {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-fn start(dir: &Path, i: usize) -> Child {
-    let home = dir.join(format!("node-{i}"));
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(home.join("node.log"))
-        .unwrap();
-    Command::new(TALLY)
-        .args(["node", "start", "--home"])
-        .arg(&home)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap()
-}
-
 fn get(url: &str) -> Option<Value> {
-    let body = ureq::get(url)
-        .call()
-        .ok()?
-        .body_mut()
-        .read_to_string()
-        .ok()?;
-    serde_json::from_str(&body).ok()
-}
-
-fn height(api: &str) -> u64 {
-    get(&format!("{api}/status"))
-        .and_then(|v| v["finalized_height"].as_u64())
-        .unwrap_or(0)
-}
-
-fn wait(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    get_json(url)
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, v)| v)
 }
 
 fn tx_status(api: &str, id: &str) -> Option<Value> {
@@ -112,7 +56,7 @@ fn a_killed_validator_recovers_and_nothing_final_is_lost() {
     let mut net = Net {
         dir: dir.clone(),
         apis: apis.clone(),
-        children: (0..VALIDATORS).map(|i| Some(start(&dir, i))).collect(),
+        children: (0..VALIDATORS).map(|i| Some(start_node(&dir, i))).collect(),
     };
     wait("the first finalized block", Duration::from_secs(90), || {
         net.apis.iter().all(|a| height(a) >= 1)
@@ -189,7 +133,7 @@ fn a_killed_validator_recovers_and_nothing_final_is_lost() {
 
     // Restart validator 3 from its storage: it catches up.
     let target = height(&apis[0]) + 5;
-    net.children[3] = Some(start(&dir, 3));
+    net.children[3] = Some(start_node(&dir, 3));
     wait(
         "the restarted validator to catch up",
         Duration::from_secs(90),

@@ -236,6 +236,20 @@ fn principal(
     }))
 }
 
+/// Account `id`, if it exists and `reader` may read it.
+fn readable_account(
+    api: &Api,
+    reader: &Reader,
+    id: AccountId,
+) -> Result<tally_ledger::schema::AccountRecord, ApiError> {
+    let record = api
+        .state
+        .read(|r| r.account(id))
+        .ok_or_else(|| ApiError::not_found(format!("no account {}", id.0)))?;
+    allow(&reader.0, &[record.owner])?;
+    Ok(record)
+}
+
 /// Allows `who` to read data owned by any of `owners`.
 fn allow(who: &Option<Principal>, owners: &[Lei]) -> Result<(), ApiError> {
     match who {
@@ -983,11 +997,7 @@ async fn account(
     Path(id): Path<String>,
 ) -> Result<Json<AccountInfo>, ApiError> {
     let id = parse_account(&id)?;
-    let record = api
-        .state
-        .read(|r| r.account(id))
-        .ok_or_else(|| ApiError::not_found(format!("no account {}", id.0)))?;
-    allow(&reader.0, &[record.owner])?;
+    let record = readable_account(&api, &reader, id)?;
     let holdings = api.state.read(|r| {
         r.holdings(id, MAX_LISTED)
             .into_iter()
@@ -1010,11 +1020,7 @@ async fn holding(
     Path((id, instrument)): Path<(String, String)>,
 ) -> Result<Json<HoldingInfo>, ApiError> {
     let id = parse_account(&id)?;
-    let record = api
-        .state
-        .read(|r| r.account(id))
-        .ok_or_else(|| ApiError::not_found(format!("no account {}", id.0)))?;
-    allow(&reader.0, &[record.owner])?;
+    readable_account(&api, &reader, id)?;
     api.state
         .read(|r| {
             let iid = resolve_instrument(r, &instrument)?;
@@ -1180,11 +1186,7 @@ async fn account_events(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_account(&id)?;
-    let record = api
-        .state
-        .read(|r| r.account(id))
-        .ok_or_else(|| ApiError::not_found(format!("no account {}", id.0)))?;
-    allow(&reader.0, &[record.owner])?;
+    readable_account(&api, &reader, id)?;
     let permit = stream_permit(&api)?;
     let rx = api.state.subscribe();
     Ok(sse_stream(permit, rx, move |b| {

@@ -75,11 +75,7 @@ pub(super) async fn holding(
 ) -> Result<Json<StateProof>, ApiError> {
     let account = parse_account(&account)?;
     let instrument = parse_instrument_id(&instrument)?;
-    let owner = api
-        .state
-        .read(|r| r.account(account).map(|a| a.owner))
-        .ok_or_else(|| ApiError::not_found(format!("no account {}", account.0)))?;
-    allow(&reader.0, &[owner])?;
+    super::readable_account(&api, &reader, account)?;
     prove(&api, keys::holding(account, instrument))
         .await
         .map(Json)
