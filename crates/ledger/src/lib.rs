@@ -8,6 +8,7 @@
 //! state (table `0d`), so it survives restarts and can be proven against the root. Nothing here reads a clock, draws randomness, uses
 //! floating point or iterates an unordered collection.
 
+pub mod auction;
 mod block;
 pub mod demo;
 mod events;
