@@ -83,7 +83,8 @@ impl Allotment {
 
     /// Bid-to-cover in hundredths, half up (`142` is 1.42); `None` if nothing was awarded.
     pub fn bid_to_cover_hundredths(&self) -> Option<u128> {
-        (self.total_awarded > 0).then(|| div_round_half_up(self.tendered * 100, self.total_awarded))
+        (self.total_awarded > 0)
+            .then(|| div_round_half_up(self.tendered.saturating_mul(100), self.total_awarded))
     }
 }
 
@@ -92,7 +93,8 @@ fn div_ceil(n: u128, d: u128) -> u128 {
 }
 
 fn div_round_half_up(n: u128, d: u128) -> u128 {
-    (2 * n + d) / (2 * d)
+    // n/d rounded half up, without forming 2n + d (which could overflow).
+    n / d + u128::from(n % d >= d - d / 2)
 }
 
 /// Closes an auction: the cap, the stop-out, the proration and every award (design §3).
@@ -103,11 +105,17 @@ pub fn allot(terms: &Terms, bids: &[Bid]) -> Allotment {
     let noncompetitive: Amount = bids
         .iter()
         .filter(|b| b.kind == BidKind::Noncompetitive)
-        .map(|b| b.amount)
-        .sum();
-    let tendered: Amount = bids.iter().map(|b| b.amount).sum();
+        .fold(0, |t: Amount, b| t.saturating_add(b.amount));
+    // Saturating throughout: amounts are bounded by supply, but nothing here may panic
+    // whatever the input.
+    let tendered: Amount = bids.iter().fold(0, |t, b| t.saturating_add(b.amount));
     let remaining = terms.offering.saturating_sub(noncompetitive);
-    let cap = terms.offering * u128::from(terms.award_cap_bp) / u128::from(FULL_BP) / m * m;
+    let cap = terms
+        .offering
+        .saturating_mul(u128::from(terms.award_cap_bp))
+        / u128::from(FULL_BP)
+        / m
+        * m;
 
     // The cap (R10): each bidder's competitive bids count from its lowest rate up.
     let mut order: Vec<usize> = (0..bids.len())
@@ -128,7 +136,7 @@ pub fn allot(terms: &Terms, bids: &[Bid]) -> Allotment {
         };
         let take = b.amount.min(cap.saturating_sub(so_far));
         recognized[i] = take;
-        used = Some((b.bidder, so_far + take));
+        used = Some((b.bidder, so_far.saturating_add(take)));
     }
     for (i, b) in bids.iter().enumerate() {
         if b.kind == BidKind::Noncompetitive {
@@ -142,7 +150,7 @@ pub fn allot(terms: &Terms, bids: &[Bid]) -> Allotment {
     by_rate.sort_by_key(|&i| rate_of(i));
     for &i in &by_rate {
         match levels.last_mut() {
-            Some((r, total)) if *r == rate_of(i) => *total += recognized[i],
+            Some((r, total)) if *r == rate_of(i) => *total = total.saturating_add(recognized[i]),
             _ => levels.push((rate_of(i), recognized[i])),
         }
     }
@@ -159,16 +167,16 @@ pub fn allot(terms: &Terms, bids: &[Bid]) -> Allotment {
         if at == 0 {
             continue;
         }
-        if below + at >= remaining {
+        if below.saturating_add(at) >= remaining {
             stop = Some((rate, at));
             break;
         }
-        below += at;
+        below = below.saturating_add(at);
     }
     let (stop_out, pct_bp, undersubscribed) = match stop {
         Some((rate, at)) => {
             let q = remaining - below;
-            let pct = div_ceil(q * u128::from(FULL_BP), at);
+            let pct = div_ceil(q.saturating_mul(u128::from(FULL_BP)), at);
             (Some(rate), u32::try_from(pct).unwrap_or(FULL_BP), false)
         }
         None => (
@@ -183,7 +191,10 @@ pub fn allot(terms: &Terms, bids: &[Bid]) -> Allotment {
             awards[i] = if r < l || undersubscribed {
                 recognized[i]
             } else if r == l {
-                div_ceil(recognized[i] * u128::from(pct_bp), u128::from(FULL_BP) * m) * m
+                div_ceil(
+                    recognized[i].saturating_mul(u128::from(pct_bp)),
+                    u128::from(FULL_BP) * m,
+                ) * m
             } else {
                 0
             };
@@ -192,7 +203,7 @@ pub fn allot(terms: &Terms, bids: &[Bid]) -> Allotment {
         // No competitive bid: the auction fails and nothing is awarded.
         awards.iter_mut().for_each(|a| *a = 0);
     }
-    let total_awarded = awards.iter().sum();
+    let total_awarded = awards.iter().fold(0, |t: Amount, a| t.saturating_add(*a));
     Allotment {
         stop_out,
         low_rate,

@@ -586,27 +586,39 @@ pub fn ledger_entry(genesis: &Genesis) -> LedgerEntry {
     out
 }
 
+/// The JSON form of a participant: identity fields, keys (hex, weight) and thresholds.
+pub fn profile_entry(
+    lei: &Lei,
+    profile: &Profile,
+    keys: Vec<KeyEntry>,
+    threshold: u16,
+    admin_threshold: u16,
+) -> ParticipantEntry {
+    ParticipantEntry {
+        lei: lei.to_string(),
+        legal_name: profile.legal_name.to_string(),
+        roles: profile.roles.iter().map(|r| snake(r.name())).collect(),
+        jurisdiction: profile.jurisdiction.to_string(),
+        investor_class: snake(profile.investor_class.name()),
+        kyc_status: snake(profile.kyc.status.name()),
+        kyc_expires_on: profile.kyc.expires_on.to_string(),
+        keys,
+        threshold,
+        admin_threshold,
+    }
+}
+
 /// The JSON form of a participant registration.
 pub fn participant_entry(p: &RegisterParticipant) -> ParticipantEntry {
-    ParticipantEntry {
-        lei: p.lei.to_string(),
-        legal_name: p.profile.legal_name.to_string(),
-        roles: p.profile.roles.iter().map(|r| snake(r.name())).collect(),
-        jurisdiction: p.profile.jurisdiction.to_string(),
-        investor_class: snake(p.profile.investor_class.name()),
-        kyc_status: snake(p.profile.kyc.status.name()),
-        kyc_expires_on: p.profile.kyc.expires_on.to_string(),
-        keys: p
-            .keys
-            .iter()
-            .map(|k| KeyEntry {
-                public_key: to_hex(k.key.as_ref()),
-                weight: k.weight,
-            })
-            .collect(),
-        threshold: p.threshold,
-        admin_threshold: p.admin_threshold,
-    }
+    let keys = p
+        .keys
+        .iter()
+        .map(|k| KeyEntry {
+            public_key: to_hex(k.key.as_ref()),
+            weight: k.weight,
+        })
+        .collect();
+    profile_entry(&p.lei, &p.profile, keys, p.threshold, p.admin_threshold)
 }
 
 /// The JSON form of an instrument's creation.

@@ -1,7 +1,7 @@
 //! Ledger records, operations and events as the API's JSON.
 
 use super::types::*;
-use crate::genesis::{KeyEntry, ParticipantEntry, instrument_entry, snake, to_hex};
+use crate::genesis::{KeyEntry, instrument_entry, profile_entry, snake, to_hex};
 use serde_json::{Value, json};
 use tally_ledger::schema::{
     AccountRecord, HoldRecord, Holding, InstructionRecord, InstrumentRecord, InstrumentStatus,
@@ -24,26 +24,16 @@ pub fn leg(l: &Leg) -> LegInfo {
 
 /// A participant record.
 pub fn participant(lei: &Lei, p: &ParticipantRecord) -> ParticipantInfo {
+    let keys = p
+        .keys
+        .iter()
+        .map(|k| KeyEntry {
+            public_key: to_hex(&k.key.0),
+            weight: k.weight,
+        })
+        .collect();
     ParticipantInfo {
-        entry: ParticipantEntry {
-            lei: lei.to_string(),
-            legal_name: p.profile.legal_name.to_string(),
-            roles: p.profile.roles.iter().map(|r| snake(r.name())).collect(),
-            jurisdiction: p.profile.jurisdiction.to_string(),
-            investor_class: snake(p.profile.investor_class.name()),
-            kyc_status: snake(p.profile.kyc.status.name()),
-            kyc_expires_on: p.profile.kyc.expires_on.to_string(),
-            keys: p
-                .keys
-                .iter()
-                .map(|k| KeyEntry {
-                    public_key: to_hex(&k.key.0),
-                    weight: k.weight,
-                })
-                .collect(),
-            threshold: p.threshold,
-            admin_threshold: p.admin_threshold,
-        },
+        entry: profile_entry(lei, &p.profile, keys, p.threshold, p.admin_threshold),
         suspended: p.suspended,
     }
 }
