@@ -789,12 +789,12 @@ async fn blocks(
     let newest = api.state.last_finalized().map_or(0, |b| b.height);
     let top = q.before.unwrap_or(newest).min(newest);
     let mut out = Vec::new();
-    let mut h = top;
-    while h >= 1 && (out.len() as u64) < limit {
+    // At most `limit` heights are looked at, whether or not each is still stored.
+    let lowest = top.saturating_sub(limit - 1).max(1);
+    for h in (lowest..=top).rev() {
         if let Some(b) = block_at(&api, h, false).await {
             out.push(b);
         }
-        h -= 1;
     }
     Ok(Json(BlockList { blocks: out }))
 }
