@@ -111,9 +111,26 @@ impl Ledger {
             .unwrap_or_default()
     }
 
-    /// Applies a block: lapses due instructions, then each transaction in order, each
-    /// atomically, then records every transaction's receipt in the state. Returns one
-    /// receipt per transaction.
+    /// Whether lifecycle work is waiting for the next block: a distribution being paid
+    /// across blocks, or a scheduled event due at `now`. A proposer should not wait for
+    /// transactions while it is.
+    pub fn lifecycle_pending<S: Store + ?Sized>(store: &S, now: Timestamp) -> bool {
+        let (start, end) = keys::table(schema::tag::ACTIVE_DISTRIBUTION);
+        if !store.scan(&start, &end, 1).is_empty() {
+            return true;
+        }
+        let (start, _) = keys::table(schema::tag::SCHEDULE);
+        let due_end = keys::schedule(
+            now.plus_ms(1),
+            &schema::Scheduled::Coupon(tally_types::InstrumentId(0), tally_types::Date(0)),
+        );
+        !store.scan(&start, &due_end, 1).is_empty()
+    }
+
+    /// Applies a block: lapses due instructions, runs due lifecycle work (auction closes
+    /// and issues, coupons, maturities, payments in progress), then each transaction in
+    /// order, each atomically, then records every transaction's receipt in the state.
+    /// Returns one receipt per transaction.
     pub fn apply_block<S: Store + ?Sized>(
         &self,
         store: &mut S,
@@ -135,6 +152,7 @@ impl Ledger {
         }
         let mut ctx = Ctx::new(&*store, env.time);
         ctx.expire_instructions(env.time);
+        ctx.run_lifecycle(env.time);
         let block_events = ctx.events;
         let writes = ctx.st.into_writes();
         apply_writes(store, writes);

@@ -2,7 +2,10 @@
 
 use tally_types::model::AccountKind;
 use tally_types::ops::ReasonCode;
-use tally_types::{AccountId, Amount, Hash32, HoldId, InstrumentId, Lei, PublicKey, ResultCode};
+use crate::schema::DistributionKind;
+use tally_types::{
+    AccountId, Amount, AuctionId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate, ResultCode,
+};
 
 /// Why units moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +26,12 @@ pub enum MoveKind {
     Forced(ReasonCode),
     /// Key-loss recovery.
     Recovery(ReasonCode),
+    /// An auction award issued, or its price paid.
+    Auction,
+    /// A coupon paid to a holder of record.
+    Coupon,
+    /// Principal paid (and the units burned) at maturity.
+    Redemption,
 }
 
 /// Something that happened, in the order it happened.
@@ -87,6 +96,117 @@ pub enum Event {
     HoldingFrozen(AccountId, InstrumentId, Amount, ReasonCode),
     /// Part of a holding was unfrozen.
     HoldingUnfrozen(AccountId, InstrumentId, Amount),
+    /// An auction was announced.
+    AuctionAnnounced(AuctionId),
+    /// A bid was recorded; its cash is held until the close.
+    BidSubmitted {
+        /// Auction.
+        auction: AuctionId,
+        /// The bid's sequence number (to withdraw it).
+        seq: u32,
+        /// The bidder.
+        bidder: Lei,
+    },
+    /// A bid was withdrawn and its hold released.
+    BidWithdrawn(AuctionId, u32),
+    /// The issuer cancelled an open auction.
+    AuctionCancelled(AuctionId),
+    /// An auction closed: allotted at one price.
+    AuctionClosed {
+        /// Auction.
+        auction: AuctionId,
+        /// The highest accepted rate.
+        stop_out: Rate,
+        /// Share of bids at the stop-out awarded, in basis points.
+        pct_bp: u16,
+        /// The single price, in millionths per 100 of par.
+        price: u64,
+        /// Par awarded in all.
+        awarded: Amount,
+    },
+    /// An auction closed without any competitive bid: nothing awarded.
+    AuctionFailed(AuctionId),
+    /// One winner's award could not settle at issue (its cash or a compliance rule); it
+    /// was not issued and its hold was released.
+    AwardFailed {
+        /// Auction.
+        auction: AuctionId,
+        /// The bidder.
+        bidder: Lei,
+        /// Why.
+        code: ResultCode,
+    },
+    /// An auction's awards were issued against cash.
+    AuctionIssued {
+        /// Auction.
+        auction: AuctionId,
+        /// Par issued.
+        issued: Amount,
+    },
+    /// An instrument's paying account and cash were set.
+    ServicingSet(InstrumentId),
+    /// A coupon or redemption reached its record moment: the register is closed and the
+    /// gross amount is being held.
+    DistributionStarted {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Distribution sequence number.
+        seq: u32,
+        /// Coupon or redemption.
+        kind: DistributionKind,
+        /// Cash held to pay it.
+        gross: Amount,
+    },
+    /// The paying account could not hold the gross amount; retried each block.
+    DistributionUnfunded {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Distribution sequence number.
+        seq: u32,
+        /// Why the hold failed.
+        code: ResultCode,
+    },
+    /// A holder's payment was refused; it stays held for the holder to claim.
+    EntitlementUnpaid {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Distribution sequence number.
+        seq: u32,
+        /// Holder's account.
+        account: AccountId,
+        /// Cash owed.
+        amount: Amount,
+        /// The rule that refused the credit.
+        code: ResultCode,
+    },
+    /// A holder collected an unpaid entitlement.
+    EntitlementClaimed {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Distribution sequence number.
+        seq: u32,
+        /// Holder's account.
+        account: AccountId,
+        /// Cash paid.
+        amount: Amount,
+    },
+    /// Every holder of record was visited; the register reopens.
+    DistributionCompleted {
+        /// Instrument.
+        instrument: InstrumentId,
+        /// Distribution sequence number.
+        seq: u32,
+        /// Cash paid.
+        paid: Amount,
+        /// Cash left held as entitlements.
+        unpaid: Amount,
+        /// Cash released to the issuer (rounding and its own holdings).
+        retained: Amount,
+        /// Holders paid.
+        holders: u64,
+    },
+    /// An instrument reached maturity: nothing moves, and its redemption starts.
+    InstrumentMatured(InstrumentId),
 }
 
 /// The outcome of one transaction.

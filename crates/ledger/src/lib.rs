@@ -10,6 +10,7 @@
 
 pub mod auction;
 mod block;
+pub mod coupons;
 pub mod demo;
 mod events;
 mod exec;

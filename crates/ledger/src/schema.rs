@@ -12,8 +12,10 @@ use tally_types::limits::*;
 use tally_types::model::{
     AccountKind, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey,
 };
+use tally_types::ops::BidKind;
 use tally_types::{
-    AccountId, Amount, Hash32, HoldId, InstrumentId, Lei, PublicKey, ResultCode, Timestamp,
+    AccountId, Amount, AuctionId, Date, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate,
+    ResultCode, Timestamp,
 };
 
 /// Table tags, the first byte of every key.
@@ -46,6 +48,24 @@ pub mod tag {
     pub const HOLD: u8 = 0x0c;
     /// Receipt (outcome) by transaction id.
     pub const RECEIPT: u8 = 0x0d;
+    /// Scheduled lifecycle events by (moment, kind, id) (index).
+    pub const SCHEDULE: u8 = 0x0e;
+    /// Accounts with a non-zero balance, by (instrument, account) (index).
+    pub const HOLDER: u8 = 0x0f;
+    /// Auction by id.
+    pub const AUCTION: u8 = 0x10;
+    /// Bid by (auction, sequence number).
+    pub const BID: u8 = 0x11;
+    /// A bidder's totals in an auction, by (auction, LEI).
+    pub const BIDDER: u8 = 0x12;
+    /// Who pays an instrument's coupons and redemption.
+    pub const SERVICING: u8 = 0x13;
+    /// Distribution (coupon, redemption) by (instrument, sequence number).
+    pub const DISTRIBUTION: u8 = 0x14;
+    /// Distributions being paid, by (instrument, sequence number) (index).
+    pub const ACTIVE_DISTRIBUTION: u8 = 0x15;
+    /// Unpaid entitlement by (instrument, distribution, account).
+    pub const ENTITLEMENT: u8 = 0x17;
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -131,6 +151,164 @@ pub mod keys {
     /// A transaction's receipt.
     pub fn receipt(tx_id: &Hash32) -> Vec<u8> {
         key(tag::RECEIPT, &[&tx_id.0])
+    }
+    /// A scheduled event.
+    pub fn schedule(at: Timestamp, event: &Scheduled) -> Vec<u8> {
+        let (kind, id) = event.parts();
+        key(tag::SCHEDULE, &[&at.0.to_be_bytes(), &[kind], &id])
+    }
+    /// An entry of the holder index.
+    pub fn holder(instrument: InstrumentId, account: AccountId) -> Vec<u8> {
+        key(
+            tag::HOLDER,
+            &[&instrument.0.to_be_bytes(), &account.0.to_be_bytes()],
+        )
+    }
+    /// The holder index of an instrument from `after` (exclusive) on: `[start, end)`.
+    pub fn holders_after(instrument: InstrumentId, after: Option<AccountId>) -> (Vec<u8>, Vec<u8>) {
+        let start = match after {
+            None => key(tag::HOLDER, &[&instrument.0.to_be_bytes()]),
+            // The next possible key after `after`: append a zero byte.
+            Some(a) => {
+                let mut k = holder(instrument, a);
+                k.push(0);
+                k
+            }
+        };
+        (start, prefix_end(&key(tag::HOLDER, &[&instrument.0.to_be_bytes()])))
+    }
+    /// An auction.
+    pub fn auction(id: AuctionId) -> Vec<u8> {
+        key(tag::AUCTION, &[&id.0.to_be_bytes()])
+    }
+    /// A bid.
+    pub fn bid(auction: AuctionId, seq: u32) -> Vec<u8> {
+        key(tag::BID, &[&auction.0.to_be_bytes(), &seq.to_be_bytes()])
+    }
+    /// Every bid of an auction: `[start, end)`.
+    pub fn bids_of(auction: AuctionId) -> (Vec<u8>, Vec<u8>) {
+        let start = key(tag::BID, &[&auction.0.to_be_bytes()]);
+        let end = prefix_end(&start);
+        (start, end)
+    }
+    /// A bidder's totals in an auction.
+    pub fn bidder(auction: AuctionId, lei: &Lei) -> Vec<u8> {
+        key(tag::BIDDER, &[&auction.0.to_be_bytes(), lei.as_bytes()])
+    }
+    /// Every bidder of an auction: `[start, end)`.
+    pub fn bidders_of(auction: AuctionId) -> (Vec<u8>, Vec<u8>) {
+        let start = key(tag::BIDDER, &[&auction.0.to_be_bytes()]);
+        let end = prefix_end(&start);
+        (start, end)
+    }
+    /// An instrument's servicing.
+    pub fn servicing(instrument: InstrumentId) -> Vec<u8> {
+        key(tag::SERVICING, &[&instrument.0.to_be_bytes()])
+    }
+    /// A distribution.
+    pub fn distribution(instrument: InstrumentId, seq: u32) -> Vec<u8> {
+        key(
+            tag::DISTRIBUTION,
+            &[&instrument.0.to_be_bytes(), &seq.to_be_bytes()],
+        )
+    }
+    /// Every distribution of an instrument: `[start, end)`.
+    pub fn distributions_of(instrument: InstrumentId) -> (Vec<u8>, Vec<u8>) {
+        let start = key(tag::DISTRIBUTION, &[&instrument.0.to_be_bytes()]);
+        let end = prefix_end(&start);
+        (start, end)
+    }
+    /// An entry of the active-distribution index.
+    pub fn active_distribution(instrument: InstrumentId, seq: u32) -> Vec<u8> {
+        key(
+            tag::ACTIVE_DISTRIBUTION,
+            &[&instrument.0.to_be_bytes(), &seq.to_be_bytes()],
+        )
+    }
+    /// An unpaid entitlement.
+    pub fn entitlement(instrument: InstrumentId, seq: u32, account: AccountId) -> Vec<u8> {
+        key(
+            tag::ENTITLEMENT,
+            &[
+                &instrument.0.to_be_bytes(),
+                &seq.to_be_bytes(),
+                &account.0.to_be_bytes(),
+            ],
+        )
+    }
+    /// The whole table with tag `t`: `[start, end)`.
+    pub fn table(t: u8) -> (Vec<u8>, Vec<u8>) {
+        (vec![t], vec![t + 1])
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`.
+pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return end;
+        }
+    }
+    vec![u8::MAX; prefix.len() + 1]
+}
+
+/// A lifecycle event waiting for its moment in the schedule table. Within one moment the
+/// kinds run in this order: coupon record dates, auction closes, auction issues,
+/// maturities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scheduled {
+    /// A coupon of `instrument` falls due on `date`: its holders of record are paid.
+    Coupon(InstrumentId, tally_types::Date),
+    /// An auction stops taking bids and is allotted.
+    AuctionClose(AuctionId),
+    /// An auction's awards are issued against cash.
+    AuctionIssue(AuctionId),
+    /// An instrument matures: principal (and the last coupon) are paid and it is burned.
+    Maturity(InstrumentId),
+}
+
+impl Scheduled {
+    fn parts(&self) -> (u8, [u8; 12]) {
+        let mut id = [0u8; 12];
+        let kind = match self {
+            Self::Coupon(i, d) => {
+                id[..8].copy_from_slice(&i.0.to_be_bytes());
+                id[8..].copy_from_slice(&d.0.to_be_bytes());
+                0
+            }
+            Self::AuctionClose(a) => {
+                id[..8].copy_from_slice(&a.0.to_be_bytes());
+                1
+            }
+            Self::AuctionIssue(a) => {
+                id[..8].copy_from_slice(&a.0.to_be_bytes());
+                2
+            }
+            Self::Maturity(i) => {
+                id[..8].copy_from_slice(&i.0.to_be_bytes());
+                3
+            }
+        };
+        (kind, id)
+    }
+
+    /// The moment and event of a schedule key; the ledger wrote it, so a malformed key
+    /// is corruption.
+    pub fn from_key(k: &[u8]) -> (Timestamp, Self) {
+        assert!(k.len() == 22 && k[0] == tag::SCHEDULE, "corrupt schedule key");
+        let at = Timestamp(u64::from_be_bytes(k[1..9].try_into().expect("8 bytes")));
+        let first = u64::from_be_bytes(k[10..18].try_into().expect("8 bytes"));
+        let second = u32::from_be_bytes(k[18..22].try_into().expect("4 bytes"));
+        let event = match k[9] {
+            0 => Self::Coupon(InstrumentId(first), tally_types::Date(second)),
+            1 => Self::AuctionClose(AuctionId(first)),
+            2 => Self::AuctionIssue(AuctionId(first)),
+            3 => Self::Maturity(InstrumentId(first)),
+            other => panic!("corrupt schedule key kind {other}"),
+        };
+        (at, event)
     }
 }
 
@@ -254,6 +432,8 @@ pub enum InstrumentStatus {
     Paused,
     /// Past maturity and redeemed: nothing moves.
     Matured,
+    /// Announced for auction, not issued yet: nothing moves until the issue date.
+    Announced,
 }
 
 impl Write for InstrumentStatus {
@@ -262,6 +442,7 @@ impl Write for InstrumentStatus {
             Self::Active => 0,
             Self::Paused => 1,
             Self::Matured => 2,
+            Self::Announced => 3,
         });
     }
 }
@@ -277,6 +458,7 @@ impl Read for InstrumentStatus {
             0 => Ok(Self::Active),
             1 => Ok(Self::Paused),
             2 => Ok(Self::Matured),
+            3 => Ok(Self::Announced),
             other => Err(Error::InvalidEnum(other)),
         }
     }
@@ -305,6 +487,9 @@ pub struct InstrumentRecord {
     pub total_supply: Amount,
     /// Accounts with a non-zero balance.
     pub holder_count: u64,
+    /// The register is closed while a coupon or redemption is paid to the holders of
+    /// record: nothing moves, so the balances paid on are those at the record moment.
+    pub book_closed: bool,
 }
 codec_struct!(InstrumentRecord {
     issuer,
@@ -317,6 +502,7 @@ codec_struct!(InstrumentRecord {
     status,
     total_supply,
     holder_count,
+    book_closed,
 });
 
 /// One account's position in one instrument.
@@ -429,6 +615,320 @@ impl ReceiptRecord {
         }
     }
 }
+
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $tag:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum $name { $($(#[$vdoc])* $variant),* }
+
+        impl $name {
+            /// Stable name.
+            pub const fn name(self) -> &'static str {
+                match self { $(Self::$variant => stringify!($variant)),* }
+            }
+        }
+        impl Write for $name {
+            fn write(&self, buf: &mut impl BufMut) {
+                buf.put_u8(match self { $(Self::$variant => $tag),* });
+            }
+        }
+        impl EncodeSize for $name {
+            fn encode_size(&self) -> usize {
+                1
+            }
+        }
+        impl Read for $name {
+            type Cfg = ();
+            fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+                match u8::read(buf)? {
+                    $($tag => Ok(Self::$variant),)*
+                    other => Err(Error::InvalidEnum(other)),
+                }
+            }
+        }
+    };
+}
+
+stored_enum!(
+    /// Where an auction is in its life.
+    AuctionStatus {
+        /// Taking bids.
+        Open = 0,
+        /// Allotted; awards wait for the issue date.
+        Closed = 1,
+        /// Awards minted and paid.
+        Issued = 2,
+        /// No competitive bid: nothing awarded, every hold released.
+        Failed = 3,
+        /// Cancelled by the issuer before the close.
+        Cancelled = 4,
+    }
+);
+
+/// What the close of an auction found (31 CFR 356.23(b)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuctionResult {
+    /// The highest accepted rate (yield or discount rate).
+    pub stop_out: Rate,
+    /// The lowest accepted competitive rate.
+    pub low_rate: Rate,
+    /// Share of each bid at the stop-out awarded, in basis points (rounded up).
+    pub pct_bp: u16,
+    /// The single price, in millionths per 100 of par.
+    pub price: u64,
+    /// Accrued interest per 100 of par, as the fraction `accrued_num / accrued_den`.
+    pub accrued_num: u128,
+    /// Denominator of the accrued interest (never zero).
+    pub accrued_den: u128,
+    /// The note's or bond's coupon rate (0 for a bill).
+    pub coupon: Rate,
+    /// Noncompetitive par awarded.
+    pub noncompetitive: Amount,
+    /// Competitive par awarded.
+    pub competitive: Amount,
+    /// Par tendered, as bid.
+    pub tendered: Amount,
+    /// Bid-to-cover in hundredths (tendered ÷ awarded, half up).
+    pub bid_to_cover: u64,
+    /// Par actually issued (awards whose settlement failed are not issued).
+    pub issued: Amount,
+}
+codec_struct!(AuctionResult {
+    stop_out,
+    low_rate,
+    pct_bp,
+    price,
+    accrued_num,
+    accrued_den,
+    coupon,
+    noncompetitive,
+    competitive,
+    tendered,
+    bid_to_cover,
+    issued,
+});
+
+impl AuctionResult {
+    /// Everything awarded.
+    pub fn total_awarded(&self) -> Amount {
+        self.noncompetitive.saturating_add(self.competitive)
+    }
+}
+
+/// An auction: its announced terms, running totals and, after the close, its result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuctionRecord {
+    /// The issuer that announced it.
+    pub issuer: Lei,
+    /// The security sold.
+    pub security: InstrumentId,
+    /// Whether the security was created by the announcement (deleted if it fails).
+    pub new_security: bool,
+    /// Par offered.
+    pub offering: Amount,
+    /// Minimum and multiple of every bid and award (the security's increment).
+    pub increment: Amount,
+    /// Every competitive rate is a multiple of this (bills 0.005%, notes 0.001%).
+    pub rate_tick: u64,
+    /// Bids are taken before this instant.
+    pub close_at: Timestamp,
+    /// Awards are issued at the start of this date.
+    pub issue_date: Date,
+    /// Cash paid.
+    pub cash_instrument: InstrumentId,
+    /// The issuer's account paid.
+    pub issuer_cash_account: AccountId,
+    /// Noncompetitive limit per bidder.
+    pub max_noncompetitive_per_bidder: Amount,
+    /// Noncompetitive limit in all.
+    pub max_noncompetitive_total: Amount,
+    /// Award cap per competitive bidder, in basis points of the offering.
+    pub award_cap_bp: u16,
+    /// Highest price, in millionths per 100 (sizes the cash held per bid).
+    pub max_price: u64,
+    /// Where the auction is.
+    pub status: AuctionStatus,
+    /// Sequence number of the next bid.
+    pub next_seq: u32,
+    /// Bids currently recorded.
+    pub bids: u32,
+    /// Noncompetitive par bid so far.
+    pub noncompetitive_total: Amount,
+    /// Par bid so far (withdrawn bids excluded).
+    pub tendered: Amount,
+    /// The close's result.
+    pub result: Option<AuctionResult>,
+}
+codec_struct!(AuctionRecord {
+    issuer,
+    security,
+    new_security,
+    offering,
+    increment,
+    rate_tick,
+    close_at,
+    issue_date,
+    cash_instrument,
+    issuer_cash_account,
+    max_noncompetitive_per_bidder,
+    max_noncompetitive_total,
+    award_cap_bp,
+    max_price,
+    status,
+    next_seq,
+    bids,
+    noncompetitive_total,
+    tendered,
+    result,
+});
+
+/// One bid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BidRecord {
+    /// The bidder.
+    pub bidder: Lei,
+    /// The account that pays and receives.
+    pub account: AccountId,
+    /// Noncompetitive or competitive at a rate.
+    pub kind: BidKind,
+    /// Par bid.
+    pub amount: Amount,
+    /// Cash held for it until the close.
+    pub hold: Amount,
+    /// Par awarded (set at the close).
+    pub award: Amount,
+}
+codec_struct!(BidRecord {
+    bidder,
+    account,
+    kind,
+    amount,
+    hold,
+    award
+});
+
+/// A bidder's totals in one auction (the cap, the noncompetitive limit and the payment
+/// are per bidder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BidderRecord {
+    /// The one account all its bids use.
+    pub account: AccountId,
+    /// Whether its bids are competitive (a bidder may not mix).
+    pub competitive: bool,
+    /// Bids recorded.
+    pub bids: u32,
+    /// Par bid.
+    pub bid: Amount,
+    /// Cash held for its bids.
+    pub held: Amount,
+    /// Par awarded (at the close).
+    pub award: Amount,
+    /// What it pays for the award, in cash minor units (at the close).
+    pub cost: Amount,
+    /// The issue's outcome for this bidder: 0 until issued or if it settled, else the
+    /// result code that refused it.
+    pub outcome: u16,
+}
+codec_struct!(BidderRecord {
+    account,
+    competitive,
+    bids,
+    bid,
+    held,
+    award,
+    cost,
+    outcome
+});
+
+/// Who pays an instrument's coupons and redemption.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServicingRecord {
+    /// The issuer's paying account.
+    pub paying_account: AccountId,
+    /// The cash paid.
+    pub cash_instrument: InstrumentId,
+    /// Sequence number of the next distribution.
+    pub next_distribution: u32,
+}
+codec_struct!(ServicingRecord {
+    paying_account,
+    cash_instrument,
+    next_distribution
+});
+
+stored_enum!(
+    /// What a distribution pays.
+    DistributionKind {
+        /// A coupon.
+        Coupon = 0,
+        /// Principal (and, for a note or bond, the last coupon); units are burned.
+        Redemption = 1,
+    }
+);
+
+stored_enum!(
+    /// Where a distribution is.
+    DistributionStatus {
+        /// The paying account could not hold the gross amount; retried every block.
+        Unfunded = 0,
+        /// Funded; the cursor pays holders in account order.
+        Paying = 1,
+        /// Every holder of record visited.
+        Done = 2,
+    }
+);
+
+/// A payment to every holder of record of an instrument: `floor(balance × num / den)`
+/// cash minor units per holder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DistributionRecord {
+    /// Coupon or redemption.
+    pub kind: DistributionKind,
+    /// The payment date (record moment: its start, 00:00 UTC).
+    pub date: Date,
+    /// Cash minor units per security minor unit: numerator.
+    pub per_unit_num: u128,
+    /// Denominator (never zero).
+    pub per_unit_den: u128,
+    /// The issuer's paying account.
+    pub paying_account: AccountId,
+    /// The cash paid.
+    pub cash_instrument: InstrumentId,
+    /// Where it is.
+    pub status: DistributionStatus,
+    /// The last account paid; the next payment goes to the next holder after it.
+    pub cursor: Option<AccountId>,
+    /// Supply at the record moment.
+    pub supply: Amount,
+    /// `floor(supply × num / den)`: what is held in the paying account.
+    pub gross: Amount,
+    /// Paid to holders.
+    pub paid: Amount,
+    /// Left held as entitlements for holders whose credit was refused.
+    pub unpaid: Amount,
+    /// Released back to the issuer when done: rounding remainder and the issuer's own
+    /// holdings' share.
+    pub retained: Amount,
+    /// Holders paid.
+    pub holders: u64,
+}
+codec_struct!(DistributionRecord {
+    kind,
+    date,
+    per_unit_num,
+    per_unit_den,
+    paying_account,
+    cash_instrument,
+    status,
+    cursor,
+    supply,
+    gross,
+    paid,
+    unpaid,
+    retained,
+    holders,
+});
 
 /// Encodes a record for storage.
 pub fn encode<T: Encode>(value: &T) -> Vec<u8> {

@@ -209,6 +209,26 @@ impl<'a, S: Store + ?Sized> Overlay<'a, S> {
     }
 }
 
+/// An overlay is a store too, so one step of a block's lifecycle work (an auction
+/// winner's issue) can run in its own overlay and be kept or dropped as a whole.
+impl<S: Store + ?Sized> Store for Overlay<'_, S> {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        Overlay::get(self, key)
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        Overlay::put(self, key, value);
+    }
+
+    fn delete(&mut self, key: &[u8]) {
+        Overlay::delete(self, key);
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], limit: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+        Overlay::scan(self, start, end, limit)
+    }
+}
+
 /// Applies writes taken from an [Overlay].
 pub fn apply_writes<S: Store + ?Sized>(store: &mut S, writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>) {
     for (k, w) in writes {

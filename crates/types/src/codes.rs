@@ -91,6 +91,10 @@ result_codes! {
     InvalidRoles = 309,
     /// A key being registered did not co-sign the transaction (proof of possession).
     KeyNotApproved = 310,
+    /// Auction terms are inconsistent (dates, offering, limits, cash, first coupon period).
+    InvalidAuctionTerms = 311,
+    /// A bid's rate is off the tick or its amount below the minimum to bid.
+    InvalidBid = 312,
 
     /// No participant has this LEI.
     ParticipantNotFound = 400,
@@ -118,6 +122,14 @@ result_codes! {
     HoldNotFound = 411,
     /// A hold with this id exists.
     HoldExists = 412,
+    /// No auction has this id.
+    AuctionNotFound = 413,
+    /// An auction with this id exists.
+    AuctionExists = 414,
+    /// The auction has no bid with this sequence number.
+    BidNotFound = 415,
+    /// The account has no unpaid entitlement in this distribution.
+    EntitlementNotFound = 418,
 
     /// The available balance (balance less held and frozen amounts) is too small.
     InsufficientBalance = 500,
@@ -141,6 +153,26 @@ result_codes! {
     TooManyHoldings = 509,
     /// The instruction's legs do not involve the submitting participant as a payer.
     NotAParty = 510,
+    /// The auction is not open for bids (closed, issued, failed or cancelled).
+    AuctionClosed = 511,
+    /// The bidder's noncompetitive bids would exceed the per-bidder limit.
+    NoncompetitiveLimit = 512,
+    /// The auction's noncompetitive total is reached.
+    NoncompetitiveFull = 513,
+    /// A bidder may not bid both competitively and noncompetitively in one auction.
+    MixedBidTypes = 514,
+    /// The auction holds `MAX_BIDS_PER_AUCTION` bids.
+    TooManyBids = 515,
+    /// A bidder's bids in one auction must all use one account.
+    BidAccountMismatch = 516,
+    /// The instrument is announced for auction and not issued yet.
+    InstrumentNotIssued = 519,
+    /// The instrument's register is closed while a coupon or redemption is paid to its
+    /// holders of record (a few blocks).
+    BookClosed = 520,
+    /// Servicing cannot change while a coupon or redemption of the instrument is paid,
+    /// or after it matured.
+    ServicingBusy = 521,
 
     /// Compliance: the holder's KYC is not verified.
     KycNotVerified = 600,

@@ -337,6 +337,10 @@ numeric_id!(
     /// A hold (escrow), chosen by the participant that places it (unique ledger-wide).
     HoldId(u64)
 );
+numeric_id!(
+    /// A Treasury auction, chosen by the issuer that announces it (unique ledger-wide).
+    AuctionId(u64)
+);
 
 /// A 32-byte digest (SHA-256), used for transaction ids, instruction ids, hash-locks and roots.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -32,3 +32,11 @@ pub const MAX_RECOVERY_HOLDINGS: usize = 256;
 pub const MAX_SCALE: u8 = 18;
 /// Instructions expired at the start of one block; the rest wait for the next block.
 pub const MAX_EXPIRIES_PER_BLOCK: usize = 10_000;
+/// Scheduled lifecycle work done at the start of one block (one unit per bid closed or
+/// issued, per holder paid); the rest continues in the next block.
+pub const MAX_LIFECYCLE_WORK_PER_BLOCK: usize = 50_000;
+/// Bids one auction holds.
+pub const MAX_BIDS_PER_AUCTION: u32 = 10_000;
+/// How far ahead of the block time an auction may close, and its issue follow the close
+/// (30 days).
+pub const MAX_AUCTION_LEAD_MS: u64 = 30 * 86_400_000;

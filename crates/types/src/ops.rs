@@ -4,7 +4,9 @@
 use crate::amount::Amount;
 use crate::codec::{BoundedVec, Text};
 use crate::codec_struct;
-use crate::ids::{AccountId, Hash32, HoldId, InstrumentId, Lei};
+use crate::amount::Rate;
+use crate::ids::{AccountId, AuctionId, Hash32, HoldId, InstrumentId, Lei};
+use crate::time::Date;
 use crate::limits::*;
 use crate::model::*;
 use crate::time::Timestamp;
@@ -308,6 +310,174 @@ payload!(
     }
 );
 
+/// What a Treasury auction bid asks for (31 CFR 356.12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BidKind {
+    /// Any amount at the auction's single price, accepted in full first.
+    Noncompetitive,
+    /// At this yield (notes, bonds) or discount rate (bills) or better.
+    Competitive(Rate),
+}
+
+impl Write for BidKind {
+    fn write(&self, buf: &mut impl BufMut) {
+        match self {
+            Self::Noncompetitive => buf.put_u8(0),
+            Self::Competitive(rate) => {
+                buf.put_u8(1);
+                rate.write(buf);
+            }
+        }
+    }
+}
+impl EncodeSize for BidKind {
+    fn encode_size(&self) -> usize {
+        match self {
+            Self::Noncompetitive => 1,
+            Self::Competitive(rate) => 1 + rate.encode_size(),
+        }
+    }
+}
+impl Read for BidKind {
+    type Cfg = ();
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        match u8::read(buf)? {
+            0 => Ok(Self::Noncompetitive),
+            1 => Ok(Self::Competitive(Rate::read(buf)?)),
+            other => Err(Error::InvalidEnum(other)),
+        }
+    }
+}
+
+/// The security an auction sells.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AuctionSecurity {
+    /// A new bill, note or bond, created now as announced (nothing moves until the
+    /// issue date). A note or bond states a coupon rate of 0: the close sets it from the
+    /// stop-out yield.
+    New(CreateInstrument),
+    /// More of an existing note or bond of the issuer, at its coupon (a reopening).
+    Reopen(InstrumentId),
+}
+
+impl Write for AuctionSecurity {
+    fn write(&self, buf: &mut impl BufMut) {
+        match self {
+            Self::New(create) => {
+                buf.put_u8(0);
+                create.write(buf);
+            }
+            Self::Reopen(id) => {
+                buf.put_u8(1);
+                id.write(buf);
+            }
+        }
+    }
+}
+impl EncodeSize for AuctionSecurity {
+    fn encode_size(&self) -> usize {
+        1 + match self {
+            Self::New(create) => create.encode_size(),
+            Self::Reopen(id) => id.encode_size(),
+        }
+    }
+}
+impl Read for AuctionSecurity {
+    type Cfg = ();
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        match u8::read(buf)? {
+            0 => Ok(Self::New(CreateInstrument::read(buf)?)),
+            1 => Ok(Self::Reopen(InstrumentId::read(buf)?)),
+            other => Err(Error::InvalidEnum(other)),
+        }
+    }
+}
+
+payload!(
+    /// Announce a single-price Treasury auction (the issuer). Bids are taken until
+    /// `close_at`; the close finds the stop-out rate and every award; on `issue_date` the
+    /// security is minted to each winner against its cash, DvP. `docs/lifecycle.md`.
+    AnnounceAuction {
+        /// New auction id.
+        auction: AuctionId,
+        /// What is sold.
+        security: AuctionSecurity,
+        /// Par offered, in the security's minor units (a multiple of its increment).
+        offering: Amount,
+        /// Bids are accepted while the block time is before this instant.
+        close_at: Timestamp,
+        /// Awards are issued and paid at the start of this date (UTC).
+        issue_date: Date,
+        /// The cash bidders pay in (its increment must be 1).
+        cash_instrument: InstrumentId,
+        /// The issuer's account that receives the cash and later pays coupons.
+        issuer_cash_account: AccountId,
+        /// Largest noncompetitive par one bidder may bid (Treasury: $10 million).
+        max_noncompetitive_per_bidder: Amount,
+        /// Largest noncompetitive par in all; below the offering, so that competitive
+        /// bids always set the rate.
+        max_noncompetitive_total: Amount,
+        /// Largest award per competitive bidder, in basis points of the offering (3,500).
+        award_cap_bp: u16,
+        /// Highest price the auction can reach, in millionths per 100 of par (at least
+        /// 100,000,000 = par): bids hold `amount × max_price / 100` of cash until the close.
+        max_price: u64,
+    }
+);
+payload!(
+    /// Bid in an open auction (owner of the account; the account pays and receives).
+    SubmitBid {
+        /// Auction.
+        auction: AuctionId,
+        /// The bidder's account: its cash is held until the close.
+        account: AccountId,
+        /// Noncompetitive, or competitive at a rate.
+        kind: BidKind,
+        /// Par bid, in the security's minor units.
+        amount: Amount,
+    }
+);
+payload!(
+    /// Withdraw one's own bid before the close; its cash hold is released.
+    WithdrawBid {
+        /// Auction.
+        auction: AuctionId,
+        /// The bid's sequence number (from its `BidSubmitted` event).
+        seq: u32,
+    }
+);
+payload!(
+    /// Cancel an open auction (the issuer): every hold is released and a new security
+    /// announced with it is deleted.
+    CancelAuction {
+        /// Auction.
+        auction: AuctionId,
+    }
+);
+payload!(
+    /// Name the issuer account and cash that pay an instrument's coupons and redemption
+    /// (the issuer). Schedules the next coupon and the maturity.
+    SetServicing {
+        /// Note, bond or bill.
+        instrument: InstrumentId,
+        /// The issuer's account that pays.
+        paying_account: AccountId,
+        /// The cash paid.
+        cash_instrument: InstrumentId,
+    }
+);
+payload!(
+    /// Collect a payment a distribution could not credit when it ran (the account owner).
+    ClaimEntitlement {
+        /// Instrument the distribution paid on.
+        instrument: InstrumentId,
+        /// The distribution's sequence number on that instrument.
+        distribution: u32,
+        /// The account entitled.
+        account: AccountId,
+    }
+);
+
 macro_rules! operations {
     ($($(#[$doc:meta])* $variant:ident($payload:ident) = $tag:literal,)*) => {
         /// One typed operation of a transaction.
@@ -411,6 +581,18 @@ operations! {
     ForcedTransfer(ForcedTransfer) = 26,
     /// See [RecoverAccount].
     RecoverAccount(RecoverAccount) = 27,
+    /// See [AnnounceAuction].
+    AnnounceAuction(AnnounceAuction) = 28,
+    /// See [SubmitBid].
+    SubmitBid(SubmitBid) = 29,
+    /// See [WithdrawBid].
+    WithdrawBid(WithdrawBid) = 30,
+    /// See [CancelAuction].
+    CancelAuction(CancelAuction) = 31,
+    /// See [SetServicing].
+    SetServicing(SetServicing) = 32,
+    /// See [ClaimEntitlement].
+    ClaimEntitlement(ClaimEntitlement) = 33,
 }
 
 impl Instruct {

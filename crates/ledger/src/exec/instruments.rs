@@ -92,6 +92,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             status: InstrumentStatus::Active,
             total_supply: 0,
             holder_count: 0,
+            book_closed: false,
         };
         self.put_instrument(op.instrument, &rec);
         self.events.push(Event::InstrumentCreated(op.instrument));

@@ -1,10 +1,12 @@
 //! Execution of one transaction against an overlay: authorization, compliance and the
 //! single place where units move ([Ctx::move_units]).
 
+mod auctions;
 mod holds;
 mod identity;
 mod instructions;
 mod instruments;
+mod servicing;
 mod supervision;
 
 use crate::events::{Event, MoveKind};
@@ -119,12 +121,23 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             .unwrap_or_default()
     }
 
+    /// Writes a holding: the single place holdings change, so it also keeps the holder
+    /// index (`0f`, instrument ‖ account for every non-zero balance) exact.
     pub fn put_holding(&mut self, account: AccountId, instrument: InstrumentId, h: &Holding) {
         let k = keys::holding(account, instrument);
+        let was_holder = self
+            .st
+            .get(&k)
+            .is_some_and(|b| schema::decode::<Holding>(&b).balance > 0);
         if h.is_empty() {
             self.st.delete(&k);
         } else {
             self.st.put(k, schema::encode(h));
+        }
+        match (was_holder, h.balance > 0) {
+            (false, true) => self.st.put(keys::holder(instrument, account), Vec::new()),
+            (true, false) => self.st.delete(&keys::holder(instrument, account)),
+            _ => {}
         }
     }
 
@@ -222,6 +235,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         owner: &ParticipantRecord,
         inst: &InstrumentRecord,
     ) -> Check {
+        Self::check_open(inst)?;
         if inst.status == InstrumentStatus::Paused {
             return fail(ResultCode::InstrumentPaused);
         }
@@ -238,6 +252,50 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             if owner.profile.kyc.expires_on <= self.time.date() {
                 return fail(ResultCode::KycExpired);
             }
+        }
+        Ok(())
+    }
+
+    /// The instrument exists for movement: issued, and its register not closed for a
+    /// payment to holders of record.
+    pub fn check_open(inst: &InstrumentRecord) -> Check {
+        if inst.status == InstrumentStatus::Announced {
+            return fail(ResultCode::InstrumentNotIssued);
+        }
+        if inst.book_closed {
+            return fail(ResultCode::BookClosed);
+        }
+        Ok(())
+    }
+
+    /// An investor's eligibility under the instrument's policy: KYC, jurisdiction and
+    /// investor class (checked when bidding for a security not issued yet).
+    pub fn check_investor(&self, owner: &ParticipantRecord, inst: &InstrumentRecord) -> Check {
+        if inst.policy.kyc_required {
+            if owner.profile.kyc.status != KycStatus::Verified {
+                return fail(ResultCode::KycNotVerified);
+            }
+            if owner.profile.kyc.expires_on <= self.time.date() {
+                return fail(ResultCode::KycExpired);
+            }
+        }
+        Self::check_placement(owner, inst)
+    }
+
+    fn check_placement(owner: &ParticipantRecord, inst: &InstrumentRecord) -> Check {
+        let policy = &inst.policy;
+        if !policy.allowed_jurisdictions.is_empty()
+            && !policy
+                .allowed_jurisdictions
+                .contains(&owner.profile.jurisdiction)
+        {
+            return fail(ResultCode::JurisdictionNotAllowed);
+        }
+        if !policy
+            .allowed_investor_classes
+            .allows(owner.profile.investor_class)
+        {
+            return fail(ResultCode::InvestorClassNotAllowed);
         }
         Ok(())
     }
@@ -282,20 +340,8 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         holders_after: u64,
     ) -> Check {
         self.check_holder(acc, owner, inst)?;
+        Self::check_placement(owner, inst)?;
         let policy = &inst.policy;
-        if !policy.allowed_jurisdictions.is_empty()
-            && !policy
-                .allowed_jurisdictions
-                .contains(&owner.profile.jurisdiction)
-        {
-            return fail(ResultCode::JurisdictionNotAllowed);
-        }
-        if !policy
-            .allowed_investor_classes
-            .allows(owner.profile.investor_class)
-        {
-            return fail(ResultCode::InvestorClassNotAllowed);
-        }
         if policy
             .max_balance_per_holder
             .is_some_and(|max| balance_after > max)
@@ -369,6 +415,8 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         if inst.status == InstrumentStatus::Matured {
             return fail(ResultCode::InstrumentMatured);
         }
+        // Held units skip the holder checks above; a closed register stops them too.
+        Self::check_open(&inst)?;
 
         match debit {
             Debit::Available => {
@@ -433,8 +481,16 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         Ok(())
     }
 
-    /// Releases units locked by [Ctx::hold_units] without moving them.
+    /// Releases units locked by [Ctx::hold_units] without moving them. Units of a matured
+    /// instrument were redeemed and burned, locked ones included: nothing is left to
+    /// release.
     pub fn unhold_units(&mut self, leg: &Leg) {
+        if self
+            .instrument(leg.instrument)
+            .is_ok_and(|i| i.status == InstrumentStatus::Matured)
+        {
+            return;
+        }
         let mut h = self.holding(leg.from, leg.instrument);
         assert!(h.held >= leg.amount, "releasing more than is held");
         h.held -= leg.amount;
@@ -523,6 +579,12 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             O::UnfreezeHolding(p) => self.unfreeze_holding(p),
             O::ForcedTransfer(p) => self.forced_transfer(p),
             O::RecoverAccount(p) => self.recover_account(p),
+            O::AnnounceAuction(p) => self.announce_auction(p),
+            O::SubmitBid(p) => self.submit_bid(p),
+            O::WithdrawBid(p) => self.withdraw_bid(p),
+            O::CancelAuction(p) => self.cancel_auction(p),
+            O::SetServicing(p) => self.set_servicing(p),
+            O::ClaimEntitlement(p) => self.claim_entitlement(p),
         }
     }
 }

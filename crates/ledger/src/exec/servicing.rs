@@ -1,0 +1,438 @@
+//! Servicing: coupons and redemption paid to holders of record, and the scheduler that
+//! runs every lifecycle event at the start of the first block at or after its moment.
+//! `docs/lifecycle.md` §3–4.
+//!
+//! A distribution closes the instrument's register at its record moment (nothing moves),
+//! holds the gross amount in the issuer's paying account, then pays holders in account
+//! order, at most the block's remaining lifecycle budget per block, and reopens the
+//! register when every holder is paid. A refused credit stays held as the holder's
+//! entitlement, to claim later.
+
+use super::{Check, Ctx, Debit, Level, fail};
+use crate::coupons;
+use crate::events::{Event, MoveKind};
+use crate::schema::{
+    self, DistributionKind, DistributionRecord, DistributionStatus, Holding, InstrumentStatus,
+    Scheduled, ServicingRecord, keys,
+};
+use crate::store::Store;
+use tally_types::limits::MAX_LIFECYCLE_WORK_PER_BLOCK;
+use tally_types::model::{InstrumentKind, Leg};
+use tally_types::ops::{ClaimEntitlement, SetServicing};
+use tally_types::{AccountId, Amount, Date, InstrumentId, ResultCode, Timestamp};
+
+/// Distributions advanced per block (each instrument has at most a coupon and a
+/// redemption open at once; this bounds the scan, not the work).
+const MAX_ACTIVE_SCANNED: usize = 256;
+
+fn u64_at(k: &[u8], at: usize) -> u64 {
+    u64::from_be_bytes(k[at..at + 8].try_into().expect("8 key bytes"))
+}
+
+fn u32_at(k: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes(k[at..at + 4].try_into().expect("4 key bytes"))
+}
+
+impl<S: Store + ?Sized> Ctx<'_, S> {
+    pub(crate) fn servicing(&self, id: InstrumentId) -> Option<ServicingRecord> {
+        self.st
+            .get(&keys::servicing(id))
+            .map(|b| schema::decode(&b))
+    }
+
+    fn distribution(&self, id: InstrumentId, seq: u32) -> Option<DistributionRecord> {
+        self.st
+            .get(&keys::distribution(id, seq))
+            .map(|b| schema::decode(&b))
+    }
+
+    fn put_distribution(&mut self, id: InstrumentId, seq: u32, rec: &DistributionRecord) {
+        self.st
+            .put(keys::distribution(id, seq), schema::encode(rec));
+    }
+
+    pub(crate) fn set_servicing(&mut self, op: &SetServicing) -> Check {
+        let inst = self.instrument(op.instrument)?;
+        self.authorize(&inst.issuer, Level::Act)?;
+        if inst.kind.maturity_date().is_none() {
+            return fail(ResultCode::InvalidInstrumentTerms);
+        }
+        let cash = self.instrument(op.cash_instrument)?;
+        if !matches!(cash.kind, InstrumentKind::Cash { .. })
+            || cash.min_increment != 1
+            || cash.scale < inst.scale
+        {
+            return fail(ResultCode::InvalidInstrumentTerms);
+        }
+        if self.account(op.paying_account)?.owner != inst.issuer {
+            return fail(ResultCode::AccountOwnerMismatch);
+        }
+        match inst.status {
+            InstrumentStatus::Matured => return fail(ResultCode::InstrumentMatured),
+            InstrumentStatus::Announced => return fail(ResultCode::InstrumentNotIssued),
+            _ if inst.book_closed => return fail(ResultCode::ServicingBusy),
+            _ => {}
+        }
+        self.start_servicing(op.instrument, op.paying_account, op.cash_instrument);
+        Ok(())
+    }
+
+    /// Records who pays and schedules the next coupon after today and the maturity.
+    pub(crate) fn start_servicing(
+        &mut self,
+        id: InstrumentId,
+        paying_account: AccountId,
+        cash_instrument: InstrumentId,
+    ) {
+        let next_distribution = self.servicing(id).map_or(0, |s| s.next_distribution);
+        let rec = ServicingRecord {
+            paying_account,
+            cash_instrument,
+            next_distribution,
+        };
+        self.st.put(keys::servicing(id), schema::encode(&rec));
+        let Ok(inst) = self.instrument(id) else {
+            return;
+        };
+        if let InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t) = &inst.kind
+            && let Some((k, date)) = coupons::next_payment(t, self.time.date())
+            && k > 0
+        {
+            self.schedule(date.start(), Scheduled::Coupon(id, date));
+        }
+        if let Some(maturity) = inst.kind.maturity_date()
+            && maturity.start() >= self.time
+        {
+            self.schedule(maturity.start(), Scheduled::Maturity(id));
+        }
+        self.events.push(Event::ServicingSet(id));
+    }
+
+    /// A coupon date: the holders of record are those at its start.
+    fn coupon_due(&mut self, id: InstrumentId, date: Date) {
+        let (Ok(inst), Some(servicing)) = (self.instrument(id), self.servicing(id)) else {
+            return;
+        };
+        let (InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t)) = &inst.kind
+        else {
+            return;
+        };
+        if inst.status == InstrumentStatus::Matured {
+            return;
+        }
+        // The next one is scheduled first, so a coupon that cannot be computed does not
+        // stop the schedule.
+        if let Some((k, next)) = coupons::next_payment(t, date)
+            && k > 0
+        {
+            self.schedule(next.start(), Scheduled::Coupon(id, next));
+        }
+        let Some((k, _)) = coupons::next_payment(t, date.0.checked_sub(1).map_or(date, Date))
+        else {
+            return;
+        };
+        let Ok(cash) = self.instrument(servicing.cash_instrument) else {
+            return;
+        };
+        let per_unit = coupons::period_fraction(t, k).and_then(|frac| {
+            coupons::coupon_per_unit(t.coupon_rate, frac, inst.scale, cash.scale)
+        });
+        if let Some(per_unit) = per_unit {
+            self.open_distribution(id, DistributionKind::Coupon, date, per_unit, servicing);
+        }
+    }
+
+    /// Maturity: the instrument stops moving and its redemption starts.
+    fn maturity_due(&mut self, id: InstrumentId) {
+        let (Ok(mut inst), Some(servicing)) = (self.instrument(id), self.servicing(id)) else {
+            return;
+        };
+        if inst.status == InstrumentStatus::Matured || inst.status == InstrumentStatus::Announced
+        {
+            return;
+        }
+        let Ok(cash) = self.instrument(servicing.cash_instrument) else {
+            return;
+        };
+        let last = match &inst.kind {
+            InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t) => {
+                coupons::period_fraction(t, 0).map(|f| Some((t.coupon_rate, f)))
+            }
+            _ => Some(None),
+        };
+        let Some(per_unit) =
+            last.and_then(|last| coupons::redemption_per_unit(last, inst.scale, cash.scale))
+        else {
+            return;
+        };
+        inst.status = InstrumentStatus::Matured;
+        self.put_instrument(id, &inst);
+        self.events.push(Event::InstrumentMatured(id));
+        let date = self.time.date();
+        self.open_distribution(id, DistributionKind::Redemption, date, per_unit, servicing);
+    }
+
+    /// Records a distribution at its record moment, closes the register and tries to
+    /// hold the gross amount.
+    fn open_distribution(
+        &mut self,
+        id: InstrumentId,
+        kind: DistributionKind,
+        date: Date,
+        (num, den): (u128, u128),
+        mut servicing: ServicingRecord,
+    ) {
+        let Ok(mut inst) = self.instrument(id) else {
+            return;
+        };
+        let seq = servicing.next_distribution;
+        servicing.next_distribution += 1;
+        self.st.put(keys::servicing(id), schema::encode(&servicing));
+        let gross = coupons::mul_div_floor(inst.total_supply, num, den).unwrap_or(Amount::MAX);
+        let mut rec = DistributionRecord {
+            kind,
+            date,
+            per_unit_num: num,
+            per_unit_den: den,
+            paying_account: servicing.paying_account,
+            cash_instrument: servicing.cash_instrument,
+            status: DistributionStatus::Unfunded,
+            cursor: None,
+            supply: inst.total_supply,
+            gross,
+            paid: 0,
+            unpaid: 0,
+            retained: 0,
+            holders: 0,
+        };
+        inst.book_closed = true;
+        self.put_instrument(id, &inst);
+        self.st.put(keys::active_distribution(id, seq), Vec::new());
+        self.events.push(Event::DistributionStarted {
+            instrument: id,
+            seq,
+            kind,
+            gross,
+        });
+        if let Err(code) = self.fund(&mut rec) {
+            self.events.push(Event::DistributionUnfunded {
+                instrument: id,
+                seq,
+                code,
+            });
+        }
+        self.put_distribution(id, seq, &rec);
+    }
+
+    fn paying_leg(rec: &DistributionRecord, to: AccountId, amount: Amount) -> Leg {
+        Leg {
+            from: rec.paying_account,
+            to,
+            instrument: rec.cash_instrument,
+            amount,
+        }
+    }
+
+    /// Holds the gross amount in the paying account; the distribution then pays.
+    fn fund(&mut self, rec: &mut DistributionRecord) -> Check {
+        if rec.gross > 0 {
+            let leg = Self::paying_leg(rec, rec.paying_account, rec.gross);
+            self.hold_units(&leg)?;
+        }
+        rec.status = DistributionStatus::Paying;
+        Ok(())
+    }
+
+    /// Pays (and, for a redemption, burns) one holder of record.
+    fn pay_holder(
+        &mut self,
+        id: InstrumentId,
+        seq: u32,
+        rec: &mut DistributionRecord,
+        issuer: &tally_types::Lei,
+        account: AccountId,
+    ) {
+        let h = self.holding(account, id);
+        let Ok(acc) = self.account(account) else {
+            return;
+        };
+        let balance = h.balance;
+        let kind = match rec.kind {
+            DistributionKind::Coupon => MoveKind::Coupon,
+            DistributionKind::Redemption => MoveKind::Redemption,
+        };
+        if rec.kind == DistributionKind::Redemption && balance > 0 {
+            // Every unit is redeemed, held and frozen ones too; the records that locked
+            // them become inert (a matured instrument never moves).
+            self.put_holding(account, id, &Holding::default());
+            if let Ok(mut inst) = self.instrument(id) {
+                inst.total_supply -= balance;
+                inst.holder_count -= 1;
+                self.put_instrument(id, &inst);
+            }
+            self.events.push(Event::Moved {
+                kind: MoveKind::Redemption,
+                from: Some(account),
+                to: None,
+                instrument: id,
+                amount: balance,
+            });
+        }
+        // The issuer does not pay itself: its share stays in the retained remainder.
+        if acc.owner == *issuer {
+            return;
+        }
+        let amount = coupons::mul_div_floor(balance, rec.per_unit_num, rec.per_unit_den)
+            .unwrap_or(0)
+            .min(rec.gross - rec.paid - rec.unpaid);
+        if amount == 0 {
+            return;
+        }
+        match self.move_units(&Self::paying_leg(rec, account, amount), Debit::Held, kind) {
+            Ok(()) => {
+                rec.paid += amount;
+                rec.holders += 1;
+            }
+            Err(code) => {
+                rec.unpaid += amount;
+                self.st.put(
+                    keys::entitlement(id, seq, account),
+                    schema::encode(&amount),
+                );
+                self.events.push(Event::EntitlementUnpaid {
+                    instrument: id,
+                    seq,
+                    account,
+                    amount,
+                    code,
+                });
+            }
+        }
+    }
+
+    /// Advances one distribution within `budget` payments; returns the work done.
+    fn advance_distribution(&mut self, id: InstrumentId, seq: u32, budget: usize) -> usize {
+        let Some(mut rec) = self.distribution(id, seq) else {
+            self.st.delete(&keys::active_distribution(id, seq));
+            return 1;
+        };
+        let Ok(inst) = self.instrument(id) else {
+            return 1;
+        };
+        if rec.status == DistributionStatus::Unfunded && self.fund(&mut rec).is_err() {
+            return 1; // still unfunded: the register stays closed, retried next block
+        }
+        let (start, end) = keys::holders_after(id, rec.cursor);
+        let holders = self.st.scan(&start, &end, budget);
+        let exhausted = holders.len() < budget;
+        let work = holders.len().max(1);
+        for (k, _) in holders {
+            let account = AccountId(u64_at(&k, 9));
+            self.pay_holder(id, seq, &mut rec, &inst.issuer, account);
+            rec.cursor = Some(account);
+        }
+        if exhausted {
+            self.complete_distribution(id, seq, &mut rec);
+        }
+        self.put_distribution(id, seq, &rec);
+        work
+    }
+
+    fn complete_distribution(&mut self, id: InstrumentId, seq: u32, rec: &mut DistributionRecord) {
+        rec.retained = rec.gross - rec.paid - rec.unpaid;
+        if rec.retained > 0 {
+            let leg = Self::paying_leg(rec, rec.paying_account, rec.retained);
+            self.unhold_units(&leg);
+        }
+        rec.status = DistributionStatus::Done;
+        self.st.delete(&keys::active_distribution(id, seq));
+        let (start, end) = keys::table(schema::tag::ACTIVE_DISTRIBUTION);
+        let start = [start, id.0.to_be_bytes().to_vec()].concat();
+        let still_open = self
+            .st
+            .scan(&start, &end, 1)
+            .first()
+            .is_some_and(|(k, _)| u64_at(k, 1) == id.0);
+        if !still_open && let Ok(mut inst) = self.instrument(id) {
+            inst.book_closed = false;
+            self.put_instrument(id, &inst);
+        }
+        self.events.push(Event::DistributionCompleted {
+            instrument: id,
+            seq,
+            paid: rec.paid,
+            unpaid: rec.unpaid,
+            retained: rec.retained,
+            holders: rec.holders,
+        });
+    }
+
+    pub(crate) fn claim_entitlement(&mut self, op: &ClaimEntitlement) -> Check {
+        let acc = self.account(op.account)?;
+        self.authorize(&acc.owner, Level::Act)?;
+        let key = keys::entitlement(op.instrument, op.distribution, op.account);
+        let amount: Amount = self
+            .st
+            .get(&key)
+            .map(|b| schema::decode(&b))
+            .ok_or(ResultCode::EntitlementNotFound)?;
+        let mut rec = self
+            .distribution(op.instrument, op.distribution)
+            .ok_or(ResultCode::EntitlementNotFound)?;
+        let kind = match rec.kind {
+            DistributionKind::Coupon => MoveKind::Coupon,
+            DistributionKind::Redemption => MoveKind::Redemption,
+        };
+        self.move_units(&Self::paying_leg(&rec, op.account, amount), Debit::Held, kind)?;
+        self.st.delete(&key);
+        rec.unpaid -= amount;
+        rec.paid += amount;
+        self.put_distribution(op.instrument, op.distribution, &rec);
+        self.events.push(Event::EntitlementClaimed {
+            instrument: op.instrument,
+            seq: op.distribution,
+            account: op.account,
+            amount,
+        });
+        Ok(())
+    }
+
+    /// The block's lifecycle work: due events in (moment, kind, id) order, then open
+    /// distributions, within `MAX_LIFECYCLE_WORK_PER_BLOCK` units. At least one due
+    /// event runs per block, so a large one cannot starve.
+    pub(crate) fn run_lifecycle(&mut self, now: Timestamp) {
+        let mut budget = MAX_LIFECYCLE_WORK_PER_BLOCK;
+        let (start, _) = keys::table(schema::tag::SCHEDULE);
+        let due_end = keys::schedule(now.plus_ms(1), &Scheduled::Coupon(InstrumentId(0), Date(0)));
+        let mut first = true;
+        while budget > 0 || first {
+            let Some((k, _)) = self.st.scan(&start, &due_end, 1).pop() else {
+                break;
+            };
+            first = false;
+            self.st.delete(&k);
+            let (_, event) = Scheduled::from_key(&k);
+            let work = match event {
+                Scheduled::Coupon(id, date) => {
+                    self.coupon_due(id, date);
+                    1
+                }
+                Scheduled::AuctionClose(a) => self.close_auction(a),
+                Scheduled::AuctionIssue(a) => self.issue_auction(a),
+                Scheduled::Maturity(id) => {
+                    self.maturity_due(id);
+                    1
+                }
+            };
+            budget = budget.saturating_sub(work);
+        }
+        let (start, end) = keys::table(schema::tag::ACTIVE_DISTRIBUTION);
+        for (k, _) in self.st.scan(&start, &end, MAX_ACTIVE_SCANNED) {
+            if budget == 0 {
+                break;
+            }
+            let work = self.advance_distribution(InstrumentId(u64_at(&k, 1)), u32_at(&k, 9), budget);
+            budget = budget.saturating_sub(work);
+        }
+    }
+}
