@@ -62,12 +62,24 @@ pub struct Genesis {
 #[derive(Clone, Debug)]
 pub struct Ledger {
     chain: ChainId,
+    lifecycle_budget: usize,
 }
 
 impl Ledger {
     /// A ledger for `chain`. Transactions verified for another chain are refused.
     pub fn new(chain: ChainId) -> Self {
-        Self { chain }
+        Self {
+            chain,
+            lifecycle_budget: tally_types::limits::MAX_LIFECYCLE_WORK_PER_BLOCK,
+        }
+    }
+
+    /// The same ledger with another per-block lifecycle budget (payments, bids closed or
+    /// issued per block). Every validator must use the same value: it is part of the
+    /// state machine. Tests use small budgets to cross block boundaries with few holders.
+    pub fn with_lifecycle_budget(mut self, budget: usize) -> Self {
+        self.lifecycle_budget = budget.max(1);
+        self
     }
 
     /// The chain id.
@@ -152,7 +164,7 @@ impl Ledger {
         }
         let mut ctx = Ctx::new(&*store, env.time);
         ctx.expire_instructions(env.time);
-        ctx.run_lifecycle(env.time);
+        ctx.run_lifecycle(env.time, self.lifecycle_budget);
         let block_events = ctx.events;
         let writes = ctx.st.into_writes();
         apply_writes(store, writes);

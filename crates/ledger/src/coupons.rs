@@ -158,16 +158,28 @@ mod tests {
     fn the_next_payment_and_the_first_period() {
         let t = terms("4.125", "2025-05-15", "2027-05-15");
         assert!(on_cycle(&t));
-        assert_eq!(next_payment(&t, d("2025-05-15")), Some((3, d("2025-11-15"))));
-        assert_eq!(next_payment(&t, d("2025-11-15")), Some((2, d("2026-05-15"))));
-        assert_eq!(next_payment(&t, d("2027-05-14")), Some((0, d("2027-05-15"))));
+        assert_eq!(
+            next_payment(&t, d("2025-05-15")),
+            Some((3, d("2025-11-15")))
+        );
+        assert_eq!(
+            next_payment(&t, d("2025-11-15")),
+            Some((2, d("2026-05-15")))
+        );
+        assert_eq!(
+            next_payment(&t, d("2027-05-14")),
+            Some((0, d("2027-05-15")))
+        );
         assert_eq!(next_payment(&t, d("2027-05-15")), None);
         assert_eq!(period_fraction(&t, 3), Some((1, 1)));
         // Design §5.1: dated 2025-06-02, first coupon 2025-11-15 of the 05-15 → 11-15
         // half-year: 166 of 184 days.
         let short = terms("4.125", "2025-06-02", "2027-11-15");
         assert!(!on_cycle(&short));
-        assert_eq!(next_payment(&short, d("2025-06-02")), Some((4, d("2025-11-15"))));
+        assert_eq!(
+            next_payment(&short, d("2025-06-02")),
+            Some((4, d("2025-11-15")))
+        );
         assert_eq!(period_fraction(&short, 4), Some((166, 184)));
         assert_eq!(period_fraction(&short, 3), Some((1, 1)));
     }
@@ -175,8 +187,8 @@ mod tests {
     #[test]
     fn per_unit_amounts_and_the_design_rounding_example() {
         // Design §5.2: 3 7/8%, security scale 0 ($1 units), cash scale 2 (cents).
-        let (num, den) = coupon_per_unit(Rate::parse_percent("3.875").unwrap(), (1, 1), 0, 2)
-            .unwrap();
+        let (num, den) =
+            coupon_per_unit(Rate::parse_percent("3.875").unwrap(), (1, 1), 0, 2).unwrap();
         let pay = |b| mul_div_floor(b, num, den).unwrap();
         assert_eq!(
             [pay(100), pay(300), pay(12_345_600), pay(700)],

@@ -4,7 +4,7 @@
 //! **development keys, never for real value**.
 
 use crate::block::{BlockEnv, Genesis, Ledger};
-use crate::events::Receipt;
+use crate::events::{BlockOutcome, Receipt};
 use crate::store::{Commit, MemStore, Store};
 use commonware_cryptography::Signer as _;
 use tally_types::codec::{BoundedVec, Text};
@@ -312,6 +312,11 @@ impl<S: Store + Commit> Sandbox<S> {
 
     /// Applies one block `ms` after the previous one.
     pub fn advance(&mut self, ms: u64, txs: &[VerifiedTx]) -> Vec<Receipt> {
+        self.advance_block(ms, txs).receipts
+    }
+
+    /// Applies one block `ms` after the previous one, with its block events.
+    pub fn advance_block(&mut self, ms: u64, txs: &[VerifiedTx]) -> BlockOutcome {
         self.height += 1;
         self.time = self.time.plus_ms(ms);
         let env = BlockEnv {
@@ -321,7 +326,6 @@ impl<S: Store + Commit> Sandbox<S> {
         self.ledger
             .apply_block(&mut self.store, env, txs)
             .expect("next block")
-            .receipts
     }
 
     /// Signs and applies one transaction in its own block; a rejected transaction's nonce

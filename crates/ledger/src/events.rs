@@ -1,8 +1,8 @@
 //! Receipts and events: what applying a block reports.
 
+use crate::schema::DistributionKind;
 use tally_types::model::AccountKind;
 use tally_types::ops::ReasonCode;
-use crate::schema::DistributionKind;
 use tally_types::{
     AccountId, Amount, AuctionId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate, ResultCode,
 };

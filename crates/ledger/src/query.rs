@@ -1,11 +1,15 @@
 //! Typed reads of the ledger state, for tests, the API and tools.
 
 use crate::schema::{
-    self, AccountRecord, HoldRecord, Holding, InstructionRecord, InstrumentRecord,
-    ParticipantRecord, ReceiptRecord, keys,
+    self, AccountRecord, AuctionRecord, BidRecord, BidderRecord, DistributionRecord, HoldRecord,
+    Holding, InstructionRecord, InstrumentRecord, ParticipantRecord, ReceiptRecord, Scheduled,
+    ServicingRecord, keys,
 };
 use crate::store::Store;
-use tally_types::{AccountId, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei, PublicKey};
+use tally_types::{
+    AccountId, Amount, AuctionId, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei, PublicKey,
+    Timestamp,
+};
 
 /// Read-only typed access to a store.
 pub struct StateReader<'a, S: Store + ?Sized>(pub &'a S);
@@ -87,5 +91,75 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     /// latest block that refused it.
     pub fn receipt(&self, tx_id: &Hash32) -> Option<ReceiptRecord> {
         self.read(&keys::receipt(tx_id))
+    }
+    /// An auction.
+    pub fn auction(&self, id: AuctionId) -> Option<AuctionRecord> {
+        self.read(&keys::auction(id))
+    }
+    /// The bids of an auction (up to `limit`), by sequence number.
+    pub fn bids(&self, id: AuctionId, limit: usize) -> Vec<(u32, BidRecord)> {
+        let (start, end) = keys::bids_of(id);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .map(|(k, v)| {
+                let seq = u32::from_be_bytes(k[9..13].try_into().expect("bid key"));
+                (seq, schema::decode(&v))
+            })
+            .collect()
+    }
+    /// Each bidder's totals in an auction (up to `limit`), by LEI.
+    pub fn bidders(&self, id: AuctionId, limit: usize) -> Vec<(Lei, BidderRecord)> {
+        let (start, end) = keys::bidders_of(id);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let lei = Lei::parse(core::str::from_utf8(&k[9..]).ok()?).ok()?;
+                Some((lei, schema::decode(&v)))
+            })
+            .collect()
+    }
+    /// Who pays an instrument's coupons and redemption.
+    pub fn servicing(&self, id: InstrumentId) -> Option<ServicingRecord> {
+        self.read(&keys::servicing(id))
+    }
+    /// One distribution.
+    pub fn distribution(&self, id: InstrumentId, seq: u32) -> Option<DistributionRecord> {
+        self.read(&keys::distribution(id, seq))
+    }
+    /// The distributions of an instrument (up to `limit`), by sequence number.
+    pub fn distributions(&self, id: InstrumentId, limit: usize) -> Vec<(u32, DistributionRecord)> {
+        let (start, end) = keys::distributions_of(id);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .map(|(k, v)| {
+                let seq = u32::from_be_bytes(k[9..13].try_into().expect("distribution key"));
+                (seq, schema::decode(&v))
+            })
+            .collect()
+    }
+    /// An unpaid entitlement.
+    pub fn entitlement(&self, id: InstrumentId, seq: u32, account: AccountId) -> Option<Amount> {
+        self.read(&keys::entitlement(id, seq, account))
+    }
+    /// Accounts holding an instrument (up to `limit`), in account order.
+    pub fn holders(&self, id: InstrumentId, limit: usize) -> Vec<AccountId> {
+        let (start, end) = keys::holders_after(id, None);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .map(|(k, _)| AccountId(u64::from_be_bytes(k[9..17].try_into().expect("holder key"))))
+            .collect()
+    }
+    /// Scheduled lifecycle events (up to `limit`), in the order they will run.
+    pub fn schedule(&self, limit: usize) -> Vec<(Timestamp, Scheduled)> {
+        let (start, end) = keys::table(schema::tag::SCHEDULE);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .map(|(k, _)| Scheduled::from_key(&k))
+            .collect()
     }
 }

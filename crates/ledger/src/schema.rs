@@ -175,7 +175,10 @@ pub mod keys {
                 k
             }
         };
-        (start, prefix_end(&key(tag::HOLDER, &[&instrument.0.to_be_bytes()])))
+        (
+            start,
+            prefix_end(&key(tag::HOLDER, &[&instrument.0.to_be_bytes()])),
+        )
     }
     /// An auction.
     pub fn auction(id: AuctionId) -> Vec<u8> {
@@ -297,7 +300,10 @@ impl Scheduled {
     /// The moment and event of a schedule key; the ledger wrote it, so a malformed key
     /// is corruption.
     pub fn from_key(k: &[u8]) -> (Timestamp, Self) {
-        assert!(k.len() == 22 && k[0] == tag::SCHEDULE, "corrupt schedule key");
+        assert!(
+            k.len() == 22 && k[0] == tag::SCHEDULE,
+            "corrupt schedule key"
+        );
         let at = Timestamp(u64::from_be_bytes(k[1..9].try_into().expect("8 bytes")));
         let first = u64::from_be_bytes(k[10..18].try_into().expect("8 bytes"));
         let second = u32::from_be_bytes(k[18..22].try_into().expect("4 bytes"));

@@ -16,7 +16,9 @@ pub mod tx;
 
 pub use amount::{Amount, Rate};
 pub use codes::ResultCode;
-pub use ids::{AccountId, AuctionId, Country, Currency, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei};
+pub use ids::{
+    AccountId, AuctionId, Country, Currency, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei,
+};
 pub use ops::Operation;
 pub use time::{Date, Timestamp};
 pub use tx::{ChainId, SignedTx, Transaction, VerifiedTx, verify_batch, verify_one};

@@ -2,13 +2,13 @@
 //! is atomic: every operation applies, or none does.
 
 use crate::amount::Amount;
+use crate::amount::Rate;
 use crate::codec::{BoundedVec, Text};
 use crate::codec_struct;
-use crate::amount::Rate;
 use crate::ids::{AccountId, AuctionId, Hash32, HoldId, InstrumentId, Lei};
-use crate::time::Date;
 use crate::limits::*;
 use crate::model::*;
+use crate::time::Date;
 use crate::time::Timestamp;
 use bytes::BufMut;
 use commonware_codec::Buf;

@@ -39,6 +39,12 @@ fn bid_hold(amount: Amount, max_price: u64, shift: u8) -> Option<Amount> {
     u128::try_from(up).ok()
 }
 
+/// When an auction's awards are issued: the start of its issue date, or right after the
+/// close when it closes on the issue date itself (the close runs first in one moment).
+pub(crate) fn issue_moment(a: &AuctionRecord) -> tally_types::Timestamp {
+    a.issue_date.start().max(a.close_at)
+}
+
 impl<S: Store + ?Sized> Ctx<'_, S> {
     pub(crate) fn auction_record(&self, id: AuctionId) -> Result<AuctionRecord, ResultCode> {
         self.st
@@ -100,7 +106,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             || !op.offering.is_multiple_of(increment)
             || op.close_at <= self.time
             || op.close_at > lead_end
-            || op.issue_date.start() < op.close_at
+            || op.issue_date < op.close_at.date()
             || op.issue_date.start() > op.close_at.plus_ms(MAX_AUCTION_LEAD_MS)
             || op.max_noncompetitive_total >= op.offering
             || op.award_cap_bp == 0
@@ -201,7 +207,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         };
         self.put_auction(op.auction, &rec);
         self.schedule(op.close_at, Scheduled::AuctionClose(op.auction));
-        self.schedule(op.issue_date.start(), Scheduled::AuctionIssue(op.auction));
+        self.schedule(issue_moment(&rec), Scheduled::AuctionIssue(op.auction));
         self.events.push(Event::AuctionAnnounced(op.auction));
         Ok(())
     }
@@ -305,8 +311,10 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         bidder.bids += 1;
         bidder.bid = bid_total;
         bidder.held = bidder.held.saturating_add(hold);
-        self.st
-            .put(keys::bidder(op.auction, &acc.owner), schema::encode(&bidder));
+        self.st.put(
+            keys::bidder(op.auction, &acc.owner),
+            schema::encode(&bidder),
+        );
         a.next_seq += 1;
         a.bids += 1;
         a.tendered = a.tendered.saturating_add(op.amount);
@@ -341,8 +349,10 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if bidder.bids == 0 {
             self.st.delete(&keys::bidder(op.auction, &bid.bidder));
         } else {
-            self.st
-                .put(keys::bidder(op.auction, &bid.bidder), schema::encode(&bidder));
+            self.st.put(
+                keys::bidder(op.auction, &bid.bidder),
+                schema::encode(&bidder),
+            );
         }
         a.bids -= 1;
         a.tendered -= bid.amount;
@@ -378,12 +388,10 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             }
             self.st.delete(&keys::instrument(a.security));
         }
+        self.st
+            .delete(&keys::schedule(a.close_at, &Scheduled::AuctionClose(id)));
         self.st.delete(&keys::schedule(
-            a.close_at,
-            &Scheduled::AuctionClose(id),
-        ));
-        self.st.delete(&keys::schedule(
-            a.issue_date.start(),
+            issue_moment(a),
             &Scheduled::AuctionIssue(id),
         ));
     }
@@ -472,9 +480,13 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let security = self.instrument(a.security).ok();
         let cash = self.instrument(a.cash_instrument).ok();
         let priced = match (allotment.stop_out, &security, &cash) {
-            (Some(stop), Some(sec), Some(cash)) => self
-                .auction_price(&a, &sec.kind, stop)
-                .and_then(|p| u64::try_from(p.0.micros()).ok().map(|m| (stop, m, p, sec, cash))),
+            (Some(stop), Some(sec), Some(cash)) => {
+                self.auction_price(&a, &sec.kind, stop).and_then(|p| {
+                    u64::try_from(p.0.micros())
+                        .ok()
+                        .map(|m| (stop, m, p, sec, cash))
+                })
+            }
             _ => None,
         };
         let Some((stop, price, (_, accrued, coupon), sec, cash)) = priced else {
@@ -488,8 +500,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let (sec_scale, cash_scale) = (sec.scale, cash.scale);
         let mut sec = sec.clone();
         if a.new_security
-            && let InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t) =
-                &mut sec.kind
+            && let InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t) = &mut sec.kind
         {
             t.coupon_rate = coupon;
             self.put_instrument(a.security, &sec);

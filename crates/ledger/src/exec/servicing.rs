@@ -16,7 +16,6 @@ use crate::schema::{
     Scheduled, ServicingRecord, keys,
 };
 use crate::store::Store;
-use tally_types::limits::MAX_LIFECYCLE_WORK_PER_BLOCK;
 use tally_types::model::{InstrumentKind, Leg};
 use tally_types::ops::{ClaimEntitlement, SetServicing};
 use tally_types::{AccountId, Amount, Date, InstrumentId, ResultCode, Timestamp};
@@ -100,9 +99,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         {
             self.schedule(date.start(), Scheduled::Coupon(id, date));
         }
-        if let Some(maturity) = inst.kind.maturity_date()
-            && maturity.start() >= self.time
-        {
+        // A maturity already past (servicing set late) runs in the next block.
+        if let Some(maturity) = inst.kind.maturity_date() {
             self.schedule(maturity.start(), Scheduled::Maturity(id));
         }
         self.events.push(Event::ServicingSet(id));
@@ -113,8 +111,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let (Ok(inst), Some(servicing)) = (self.instrument(id), self.servicing(id)) else {
             return;
         };
-        let (InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t)) = &inst.kind
-        else {
+        let (InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t)) = &inst.kind else {
             return;
         };
         if inst.status == InstrumentStatus::Matured {
@@ -134,9 +131,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let Ok(cash) = self.instrument(servicing.cash_instrument) else {
             return;
         };
-        let per_unit = coupons::period_fraction(t, k).and_then(|frac| {
-            coupons::coupon_per_unit(t.coupon_rate, frac, inst.scale, cash.scale)
-        });
+        let per_unit = coupons::period_fraction(t, k)
+            .and_then(|frac| coupons::coupon_per_unit(t.coupon_rate, frac, inst.scale, cash.scale));
         if let Some(per_unit) = per_unit {
             self.open_distribution(id, DistributionKind::Coupon, date, per_unit, servicing);
         }
@@ -147,8 +143,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let (Ok(mut inst), Some(servicing)) = (self.instrument(id), self.servicing(id)) else {
             return;
         };
-        if inst.status == InstrumentStatus::Matured || inst.status == InstrumentStatus::Announced
-        {
+        if inst.status == InstrumentStatus::Matured || inst.status == InstrumentStatus::Announced {
             return;
         }
         let Ok(cash) = self.instrument(servicing.cash_instrument) else {
@@ -295,10 +290,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             }
             Err(code) => {
                 rec.unpaid += amount;
-                self.st.put(
-                    keys::entitlement(id, seq, account),
-                    schema::encode(&amount),
-                );
+                self.st
+                    .put(keys::entitlement(id, seq, account), schema::encode(&amount));
                 self.events.push(Event::EntitlementUnpaid {
                     instrument: id,
                     seq,
@@ -383,7 +376,11 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             DistributionKind::Coupon => MoveKind::Coupon,
             DistributionKind::Redemption => MoveKind::Redemption,
         };
-        self.move_units(&Self::paying_leg(&rec, op.account, amount), Debit::Held, kind)?;
+        self.move_units(
+            &Self::paying_leg(&rec, op.account, amount),
+            Debit::Held,
+            kind,
+        )?;
         self.st.delete(&key);
         rec.unpaid -= amount;
         rec.paid += amount;
@@ -398,10 +395,9 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     /// The block's lifecycle work: due events in (moment, kind, id) order, then open
-    /// distributions, within `MAX_LIFECYCLE_WORK_PER_BLOCK` units. At least one due
-    /// event runs per block, so a large one cannot starve.
-    pub(crate) fn run_lifecycle(&mut self, now: Timestamp) {
-        let mut budget = MAX_LIFECYCLE_WORK_PER_BLOCK;
+    /// distributions, within `budget` units (`MAX_LIFECYCLE_WORK_PER_BLOCK` on a
+    /// network). At least one due event runs per block, so a large one cannot starve.
+    pub(crate) fn run_lifecycle(&mut self, now: Timestamp, mut budget: usize) {
         let (start, _) = keys::table(schema::tag::SCHEDULE);
         let due_end = keys::schedule(now.plus_ms(1), &Scheduled::Coupon(InstrumentId(0), Date(0)));
         let mut first = true;
@@ -431,7 +427,8 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             if budget == 0 {
                 break;
             }
-            let work = self.advance_distribution(InstrumentId(u64_at(&k, 1)), u32_at(&k, 9), budget);
+            let work =
+                self.advance_distribution(InstrumentId(u64_at(&k, 1)), u32_at(&k, 9), budget);
             budget = budget.saturating_sub(work);
         }
     }
