@@ -14,7 +14,7 @@ fn genesis_and_first_block_roots_are_pinned() {
     let mut sb = Sandbox::demo();
     assert_eq!(
         sb.root().to_hex(),
-        "1915bf371fc0537bec79a05704813f8d59f3caa177416b89239160835809ddb5"
+        "af1cc176afdfb4165dc6293ad476be96b2b6562b2fbd902b9b92c95b96bece87"
     );
     let (a, b) = (member("dealer-a"), member("dealer-b"));
     let leg = Leg {
@@ -30,10 +30,12 @@ fn genesis_and_first_block_roots_are_pinned() {
         Some(ReceiptRecord::new(1, 0, ResultCode::Ok, None))
     );
     // Changed from 427b5b02… when every transaction's receipt became a state record
-    // (table 0d): the block now also writes the transfer's receipt.
+    // (table 0d): the block now also writes the transfer's receipt; and from 48fbb2d8…
+    // (genesis from 1915bf37…) with the holder index (table 0f), the instrument's
+    // `book_closed` field and the Treasury's reserves in the demo world.
     assert_eq!(
         sb.root().to_hex(),
-        "48fbb2d86d020091f2ff3faa12732658bc2bf660cf6937e2c9118e8ac4a14987"
+        "c1d199b724f805c43409de1dfc5fdc89dce07d0a3e662f887d79ecda548f09c4"
     );
 }
 

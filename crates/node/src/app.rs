@@ -508,7 +508,15 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         // transactions before proposing an empty block: an idle chain then makes a few
         // blocks a second instead of dozens, and a transaction arriving meanwhile is still
         // proposed within one poll interval.
-        let idle_until = runtime.current() + IDLE_BLOCK_INTERVAL;
+        // Lifecycle work (a coupon paid across blocks, an auction due) must not wait.
+        let lifecycle = self
+            .state
+            .read(|r| tally_ledger::Ledger::lifecycle_pending(r.0, time));
+        let idle_until = if lifecycle {
+            runtime.current()
+        } else {
+            runtime.current() + IDLE_BLOCK_INTERVAL
+        };
         let candidates: Vec<VerifiedTx> = loop {
             let selected = {
                 let mempool = input.provider.0.lock().expect("mempool lock poisoned");

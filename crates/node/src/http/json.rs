@@ -9,7 +9,7 @@ use tally_ledger::schema::{
 };
 use tally_ledger::{Event, MoveKind};
 use tally_types::model::Leg;
-use tally_types::ops::{CreateInstrument, Operation};
+use tally_types::ops::{AuctionSecurity, BidKind, CreateInstrument, Operation};
 use tally_types::{AccountId, Hash32, HoldId, InstrumentId, Lei, Transaction};
 
 /// A leg.
@@ -52,14 +52,20 @@ pub fn instrument(id: InstrumentId, r: &InstrumentRecord) -> InstrumentInfo {
     };
     InstrumentInfo {
         entry: instrument_entry(&create),
-        status: match r.status {
-            InstrumentStatus::Active => "active",
-            InstrumentStatus::Paused => "paused",
-            InstrumentStatus::Matured => "matured",
-        }
-        .to_string(),
+        status: instrument_status(r.status).to_string(),
         total_supply: r.total_supply.to_string(),
         holder_count: r.holder_count,
+        book_closed: r.book_closed,
+    }
+}
+
+/// An instrument status's name.
+pub fn instrument_status(s: InstrumentStatus) -> &'static str {
+    match s {
+        InstrumentStatus::Active => "active",
+        InstrumentStatus::Paused => "paused",
+        InstrumentStatus::Matured => "matured",
+        InstrumentStatus::Announced => "announced",
     }
 }
 
@@ -190,6 +196,41 @@ pub fn operation(op: &Operation) -> Value {
         }),
         Operation::ForcedTransfer(p) => json!({"leg": leg_json(&p.leg), "reason": p.reason}),
         Operation::RecoverAccount(p) => json!({"from": p.from.0, "to": p.to.0, "reason": p.reason}),
+        Operation::AnnounceAuction(p) => json!({
+            "auction": p.auction.0,
+            "security": match &p.security {
+                AuctionSecurity::New(c) => json!({"new": serde_json::to_value(crate::genesis::instrument_entry(c)).unwrap_or(Value::Null)}),
+                AuctionSecurity::Reopen(id) => json!({"reopen": id.0}),
+            },
+            "offering": p.offering.to_string(),
+            "close_at_ms": p.close_at.0,
+            "issue_date": p.issue_date.to_string(),
+            "cash_instrument": p.cash_instrument.0,
+            "issuer_cash_account": p.issuer_cash_account.0,
+            "max_noncompetitive_per_bidder": p.max_noncompetitive_per_bidder.to_string(),
+            "max_noncompetitive_total": p.max_noncompetitive_total.to_string(),
+            "award_cap_bp": p.award_cap_bp,
+            "max_price": price_string(p.max_price),
+        }),
+        Operation::SubmitBid(p) => json!({
+            "auction": p.auction.0,
+            "account": p.account.0,
+            "kind": bid_kind(&p.kind),
+            "rate": bid_rate(&p.kind),
+            "amount": p.amount.to_string(),
+        }),
+        Operation::WithdrawBid(p) => json!({"auction": p.auction.0, "seq": p.seq}),
+        Operation::CancelAuction(p) => json!({"auction": p.auction.0}),
+        Operation::SetServicing(p) => json!({
+            "instrument": p.instrument.0,
+            "paying_account": p.paying_account.0,
+            "cash_instrument": p.cash_instrument.0,
+        }),
+        Operation::ClaimEntitlement(p) => json!({
+            "instrument": p.instrument.0,
+            "distribution": p.distribution,
+            "account": p.account.0,
+        }),
     };
     if let Value::Object(map) = &mut v {
         map.insert("op".into(), Value::String(op.name().to_string()));
@@ -217,6 +258,30 @@ fn move_kind(k: &MoveKind) -> (String, Option<u16>) {
         MoveKind::HoldRelease => ("hold_release".into(), None),
         MoveKind::Forced(r) => ("forced".into(), Some(*r)),
         MoveKind::Recovery(r) => ("recovery".into(), Some(*r)),
+        MoveKind::Auction => ("auction".into(), None),
+        MoveKind::Coupon => ("coupon".into(), None),
+        MoveKind::Redemption => ("redemption".into(), None),
+    }
+}
+
+/// A price in millionths per 100 of par as a decimal string (`98.679236`).
+pub fn price_string(micros: u64) -> String {
+    tally_types::amount::format_fixed(u128::from(micros), 6)
+}
+
+/// `noncompetitive` or `competitive`.
+pub fn bid_kind(k: &BidKind) -> &'static str {
+    match k {
+        BidKind::Noncompetitive => "noncompetitive",
+        BidKind::Competitive(_) => "competitive",
+    }
+}
+
+/// A competitive bid's rate as a percentage string, if any.
+pub fn bid_rate(k: &BidKind) -> Option<String> {
+    match k {
+        BidKind::Noncompetitive => None,
+        BidKind::Competitive(r) => Some(r.to_percent_string()),
     }
 }
 
@@ -290,6 +355,99 @@ pub fn event(e: &Event) -> Value {
             "holding_unfrozen",
             json!({"account": a.0, "instrument": i.0, "amount": amount.to_string()}),
         ),
+        Event::AuctionAnnounced(a) => ("auction_announced", json!({"auction": a.0})),
+        Event::BidSubmitted {
+            auction,
+            seq,
+            bidder,
+        } => (
+            "bid_submitted",
+            json!({"auction": auction.0, "seq": seq, "bidder": bidder.to_string()}),
+        ),
+        Event::BidWithdrawn(a, seq) => ("bid_withdrawn", json!({"auction": a.0, "seq": seq})),
+        Event::AuctionCancelled(a) => ("auction_cancelled", json!({"auction": a.0})),
+        Event::AuctionClosed {
+            auction,
+            stop_out,
+            pct_bp,
+            price,
+            awarded,
+        } => (
+            "auction_closed",
+            json!({
+                "auction": auction.0, "stop_out": stop_out.to_percent_string(),
+                "allotment_pct": tally_types::amount::format_fixed(u128::from(*pct_bp), 2),
+                "price": price_string(*price), "awarded": awarded.to_string()
+            }),
+        ),
+        Event::AuctionFailed(a) => ("auction_failed", json!({"auction": a.0})),
+        Event::AwardFailed {
+            auction,
+            bidder,
+            code,
+        } => (
+            "award_failed",
+            json!({"auction": auction.0, "bidder": bidder.to_string(), "code": code.code(), "name": code.name()}),
+        ),
+        Event::AuctionIssued { auction, issued } => (
+            "auction_issued",
+            json!({"auction": auction.0, "issued": issued.to_string()}),
+        ),
+        Event::ServicingSet(i) => ("servicing_set", json!({"instrument": i.0})),
+        Event::DistributionStarted {
+            instrument,
+            seq,
+            kind,
+            gross,
+        } => (
+            "distribution_started",
+            json!({"instrument": instrument.0, "seq": seq, "kind": snake(kind.name()), "gross": gross.to_string()}),
+        ),
+        Event::DistributionUnfunded {
+            instrument,
+            seq,
+            code,
+        } => (
+            "distribution_unfunded",
+            json!({"instrument": instrument.0, "seq": seq, "code": code.code(), "name": code.name()}),
+        ),
+        Event::EntitlementUnpaid {
+            instrument,
+            seq,
+            account,
+            amount,
+            code,
+        } => (
+            "entitlement_unpaid",
+            json!({
+                "instrument": instrument.0, "seq": seq, "account": account.0,
+                "amount": amount.to_string(), "code": code.code(), "name": code.name()
+            }),
+        ),
+        Event::EntitlementClaimed {
+            instrument,
+            seq,
+            account,
+            amount,
+        } => (
+            "entitlement_claimed",
+            json!({"instrument": instrument.0, "seq": seq, "account": account.0, "amount": amount.to_string()}),
+        ),
+        Event::DistributionCompleted {
+            instrument,
+            seq,
+            paid,
+            unpaid,
+            retained,
+            holders,
+        } => (
+            "distribution_completed",
+            json!({
+                "instrument": instrument.0, "seq": seq, "paid": paid.to_string(),
+                "unpaid": unpaid.to_string(), "retained": retained.to_string(), "holders": holders
+            }),
+        ),
+        Event::InstrumentMatured(i) => ("instrument_matured", json!({"instrument": i.0})),
     };
     let mut v = v;
     if let Value::Object(map) = &mut v {
@@ -306,7 +464,9 @@ pub fn event_accounts(e: &Event) -> Vec<AccountId> {
         | Event::AccountFrozen(a, _)
         | Event::AccountUnfrozen(a)
         | Event::HoldingFrozen(a, ..)
-        | Event::HoldingUnfrozen(a, ..) => vec![*a],
+        | Event::HoldingUnfrozen(a, ..)
+        | Event::EntitlementUnpaid { account: a, .. }
+        | Event::EntitlementClaimed { account: a, .. } => vec![*a],
         _ => Vec::new(),
     }
 }
@@ -327,6 +487,8 @@ pub fn operation_accounts(op: &Operation) -> Vec<AccountId> {
         Operation::FreezeHolding(p) => vec![p.account],
         Operation::UnfreezeHolding(p) => vec![p.account],
         Operation::RecoverAccount(p) => vec![p.from, p.to],
+        Operation::SubmitBid(p) => vec![p.account],
+        Operation::ClaimEntitlement(p) => vec![p.account],
         _ => Vec::new(),
     }
 }

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod error;
 pub mod json;
+pub mod lifecycle;
 mod openapi;
 mod proofs;
 pub mod types;
@@ -106,6 +107,9 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(holding))
         .routes(routes!(instruction))
         .routes(routes!(hold))
+        .routes(routes!(lifecycle::auction))
+        .routes(routes!(lifecycle::auction_bids))
+        .routes(routes!(lifecycle::servicing))
         .routes(routes!(proofs::holding))
         .routes(routes!(proofs::receipt))
         .routes(routes!(block_events))

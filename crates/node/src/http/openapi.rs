@@ -29,6 +29,7 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "Participant data, behind read authorization"),
         (name = "proofs", description = "Merkle proofs against certified state roots"),
         (name = "events", description = "Server-sent event streams"),
+        (name = "lifecycle", description = "Auctions, coupon schedules and distributions"),
     )
 )]
 pub struct ApiDoc;

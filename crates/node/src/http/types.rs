@@ -213,12 +213,15 @@ pub struct InstrumentInfo {
     /// Terms and policy, as in a genesis file.
     #[serde(flatten)]
     pub entry: crate::genesis::InstrumentEntry,
-    /// active, paused or matured.
+    /// active, paused, matured, or announced (for auction, not issued yet).
     pub status: String,
     /// Units in existence (minor units).
     pub total_supply: String,
     /// Accounts with a non-zero balance.
     pub holder_count: u64,
+    /// The register is closed while a coupon or redemption is paid.
+    #[serde(default)]
+    pub book_closed: bool,
 }
 
 /// `GET /instruments`: by id.
