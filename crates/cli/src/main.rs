@@ -9,6 +9,7 @@ mod bench;
 mod client_cmds;
 mod ctx;
 mod keys;
+mod lifecycle;
 mod localnet;
 mod ops;
 mod setup;
@@ -95,6 +96,17 @@ enum Command {
     Hold {
         #[command(subcommand)]
         command: ops::HoldCmd,
+    },
+    /// Treasury auctions: announce, bid, withdraw, cancel; results and bids.
+    Auction {
+        #[command(subcommand)]
+        command: lifecycle::AuctionCmd,
+    },
+    /// Coupons and redemption: who pays, payment dates, distributions; claim an unpaid
+    /// payment.
+    Servicing {
+        #[command(subcommand)]
+        command: lifecycle::ServicingCmd,
     },
     /// Transactions: show, wait.
     Tx {
@@ -214,6 +226,8 @@ fn run(cli: Cli) -> CliResult {
         } => client_cmds::holding(&ctx, &account, &instrument),
         Command::Instruction { command } => ops::instruction(&ctx, &command),
         Command::Hold { command } => ops::hold(&ctx, &command),
+        Command::Auction { command } => lifecycle::auction(&ctx, &command),
+        Command::Servicing { command } => lifecycle::servicing(&ctx, &command),
         Command::Tx { command } => client_cmds::tx(&ctx, &command),
         Command::Block { command } => client_cmds::block(&ctx, &command),
         Command::Blocks(args) => client_cmds::blocks(&ctx, &args),

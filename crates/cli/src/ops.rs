@@ -529,7 +529,7 @@ fn report(ctx: &Ctx, info: &TxInfo, ops: &[Operation]) -> CliResult {
 // ---------------------------------------------------------------------------------------
 // Arguments to operation payloads
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> CliResult<T> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> CliResult<T> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
     serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
@@ -564,7 +564,7 @@ fn co_signers(ctx: &Ctx, keys: &[PublicKey]) -> CliResult<Vec<PrivateKey>> {
 }
 
 /// An instrument's id and scale, by id, ISIN or CUSIP.
-fn instrument(ctx: &Ctx, s: &str) -> CliResult<(InstrumentId, u8)> {
+pub(crate) fn instrument(ctx: &Ctx, s: &str) -> CliResult<(InstrumentId, u8)> {
     let info = ctx.instrument(s)?;
     Ok((InstrumentId(info.entry.id), info.entry.scale))
 }
@@ -601,7 +601,7 @@ fn legs(
 }
 
 /// The later of the local clock and the node's last block time: the base of deadlines.
-fn chain_now(ctx: &Ctx) -> CliResult<u64> {
+pub(crate) fn chain_now(ctx: &Ctx) -> CliResult<u64> {
     let node = ctx.client.status()?.finalized_time_ms;
     Ok(tally_sdk::now_ms().max(node))
 }

@@ -8,74 +8,7 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-struct Cli {
-    api: String,
-    keys: PathBuf,
-}
-
-impl Cli {
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(TALLY);
-        c.args(args)
-            .env("TALLY_API", &self.api)
-            .env("TALLY_KEYS_DIR", &self.keys)
-            .env_remove("TALLY_KEY")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    /// Runs and expects success; returns stdout.
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(
-            out.status.success(),
-            "tally {} failed ({}):\n{stdout}\n{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        stdout
-    }
-
-    /// Runs and expects exit code `code`; returns stdout and stderr together.
-    #[track_caller]
-    fn fails(&self, args: &[&str], code: i32) -> String {
-        let out = self.run(args);
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "tally {}:\n{text}",
-            args.join(" ")
-        );
-        text
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = vec!["--output", "json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all)).unwrap()
-    }
-}
-
-fn write(dir: &Path, name: &str, value: &Value) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
-    path.to_string_lossy().to_string()
-}
+use std::process::Stdio;
 
 fn as_refs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()

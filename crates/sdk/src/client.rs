@@ -525,6 +525,31 @@ impl Client {
         self.get_json(&format!("/hold/{}", id.0), key)
     }
 
+    /// `GET /auction/{id}`: terms and, after the close, the result (public).
+    pub fn auction(&self, id: tally_types::AuctionId) -> Result<AuctionInfo, SdkError> {
+        self.get_json(&format!("/auction/{}", id.0), None)
+    }
+
+    /// `GET /auction/{id}/bids`: the bids and bidders the reader may see.
+    pub fn auction_bids(
+        &self,
+        id: tally_types::AuctionId,
+        key: Option<&PrivateKey>,
+    ) -> Result<AuctionBids, SdkError> {
+        self.get_json(&format!("/auction/{}/bids", id.0), key)
+    }
+
+    /// `GET /instrument/{id}/servicing`: paying account, payment dates, distributions.
+    pub fn servicing(&self, id_isin_or_cusip: &str) -> Result<ServicingInfo, SdkError> {
+        self.get_json(
+            &format!(
+                "/instrument/{}/servicing",
+                segment(id_isin_or_cusip, "instrument id, ISIN or CUSIP")?
+            ),
+            None,
+        )
+    }
+
     // -----------------------------------------------------------------------------------
     // Proofs
 

@@ -31,6 +31,10 @@ pub use txb::{Submission, TxBuilder};
 /// The node's JSON types (requests and answers of the HTTP API).
 pub mod types {
     pub use tally_node::http::error::ErrorBody;
+    pub use tally_node::http::lifecycle::{
+        AuctionBids, AuctionInfo, AuctionResultInfo, BidInfo, BidderInfo, DistributionInfo,
+        ServicingInfo,
+    };
     pub use tally_node::http::types::*;
 }
 

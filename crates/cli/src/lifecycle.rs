@@ -1,0 +1,439 @@
+//! The life of a security from the command line: auctions (announce, bid, withdraw,
+//! cancel, results), servicing (who pays coupons and redemption, payment dates,
+//! distributions) and claims of unpaid entitlements.
+
+use crate::ctx::{CliError, CliResult, Ctx, parse_account, parse_decimal};
+use crate::ops::{SendArgs, chain_now, instrument, read_json, send};
+use clap::Subcommand;
+use std::path::PathBuf;
+use tally_node::genesis::InstrumentEntry;
+use tally_types::ops::*;
+use tally_types::{AuctionId, Date, Rate, Timestamp};
+
+/// `tally auction …`
+#[derive(Subcommand, Debug)]
+pub enum AuctionCmd {
+    /// An auction's terms and, after the close, its result.
+    Show {
+        /// Auction id.
+        id: u64,
+    },
+    /// The bids and awards you may see (yours; the issuer and regulators see all).
+    Bids {
+        /// Auction id.
+        id: u64,
+    },
+    /// Announce a single-price auction of a new bill, note or bond (--new) or more of an
+    /// existing note or bond (--reopen) (issuer).
+    Announce {
+        /// New auction id.
+        #[arg(long)]
+        id: u64,
+        /// The new security, as a genesis InstrumentEntry JSON (a note or bond states
+        /// coupon_rate 0: the close sets it).
+        #[arg(long, conflicts_with = "reopen", required_unless_present = "reopen")]
+        new: Option<PathBuf>,
+        /// The security to reopen (id, ISIN or CUSIP).
+        #[arg(long)]
+        reopen: Option<String>,
+        /// Par offered, in decimal at the security's scale.
+        #[arg(long)]
+        offering: String,
+        /// Bids close this many seconds from now.
+        #[arg(long, default_value_t = 60)]
+        close_in_secs: u64,
+        /// Issue date, YYYY-MM-DD (default: the closing date: issue right after the close).
+        #[arg(long)]
+        issue_date: Option<String>,
+        /// Cash instrument bids pay in (id, ISIN or CUSIP).
+        #[arg(long)]
+        cash: String,
+        /// The issuer's account that receives the cash and pays coupons.
+        #[arg(long)]
+        account: String,
+        /// Noncompetitive limit per bidder (decimal; Treasury: 10000000).
+        #[arg(long, default_value = "10000000")]
+        max_noncompetitive: String,
+        /// Noncompetitive limit in all (decimal; below the offering; default a quarter of
+        /// it).
+        #[arg(long)]
+        max_noncompetitive_total: Option<String>,
+        /// Award cap per bidder, percent of the offering.
+        #[arg(long, default_value = "35")]
+        cap_pct: String,
+        /// Highest price per 100 the auction can reach (sizes the cash held per bid).
+        #[arg(long, default_value = "100")]
+        max_price: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Bid: competitive with --rate (yield or discount rate, percent), else
+    /// noncompetitive. The account's cash is held until the close.
+    Bid {
+        /// Auction id.
+        auction: u64,
+        /// Your account: pays the cash and receives the security.
+        #[arg(long)]
+        account: String,
+        /// Par, in decimal at the security's scale.
+        #[arg(long)]
+        amount: String,
+        /// Competitive rate in percent (e.g. 4.250); omit for a noncompetitive bid.
+        #[arg(long)]
+        rate: Option<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Withdraw your bid before the close (its seq from `tally auction bids`).
+    Withdraw {
+        /// Auction id.
+        auction: u64,
+        /// The bid's sequence number.
+        #[arg(long)]
+        seq: u32,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Cancel an open auction (issuer): every hold is released.
+    Cancel {
+        /// Auction id.
+        auction: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+/// `tally servicing …`
+#[derive(Subcommand, Debug)]
+pub enum ServicingCmd {
+    /// Who pays, the remaining payment dates and every distribution so far.
+    Show {
+        /// Id, ISIN or CUSIP.
+        instrument: String,
+    },
+    /// Name the issuer's paying account and cash for coupons and redemption (issuer);
+    /// the next coupon and the maturity are scheduled.
+    Set {
+        /// Id, ISIN or CUSIP.
+        instrument: String,
+        /// The issuer's paying account.
+        #[arg(long)]
+        account: String,
+        /// Cash instrument paid (id, ISIN or CUSIP).
+        #[arg(long)]
+        cash: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Collect a payment a distribution could not credit when it ran (account owner).
+    Claim {
+        /// Id, ISIN or CUSIP of the instrument paid on.
+        instrument: String,
+        /// Distribution sequence number (from `tally servicing show`).
+        #[arg(long)]
+        distribution: u32,
+        /// The account entitled.
+        #[arg(long)]
+        account: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+fn parse_rate(s: &str) -> CliResult<Rate> {
+    Rate::parse_percent(s)
+        .ok_or_else(|| CliError::Usage(format!("rate must be a percentage like 4.125, got {s:?}")))
+}
+
+/// A price per 100 (e.g. `100` or `99.5`) in millionths.
+fn parse_price(s: &str) -> CliResult<u64> {
+    let micros = parse_decimal(s, 6, "price")?;
+    u64::try_from(micros).map_err(|_| CliError::Usage(format!("price too large: {s}")))
+}
+
+/// `tally auction …`
+pub fn auction(ctx: &Ctx, cmd: &AuctionCmd) -> CliResult {
+    match cmd {
+        AuctionCmd::Show { id } => show(ctx, AuctionId(*id)),
+        AuctionCmd::Bids { id } => bids(ctx, AuctionId(*id)),
+        AuctionCmd::Announce {
+            id,
+            new,
+            reopen,
+            offering,
+            close_in_secs,
+            issue_date,
+            cash,
+            account,
+            max_noncompetitive,
+            max_noncompetitive_total,
+            cap_pct,
+            max_price,
+            send: s,
+        } => {
+            let (security, scale) = match (new, reopen) {
+                (Some(path), _) => {
+                    let entry: InstrumentEntry = read_json(path)?;
+                    let create = tally_node::genesis::instrument(&entry)
+                        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+                    let scale = create.scale;
+                    (AuctionSecurity::New(create), scale)
+                }
+                (None, Some(r)) => {
+                    let (id, scale) = instrument(ctx, r)?;
+                    (AuctionSecurity::Reopen(id), scale)
+                }
+                (None, None) => return Err(CliError::Usage("--new or --reopen".into())),
+            };
+            let offering = parse_decimal(offering, scale, "offering")?;
+            let close_at =
+                Timestamp(chain_now(ctx)?.saturating_add(close_in_secs.saturating_mul(1_000)));
+            let issue_date = match issue_date {
+                Some(d) => Date::parse(d)
+                    .ok_or_else(|| CliError::Usage(format!("issue date YYYY-MM-DD: {d:?}")))?,
+                None => close_at.date(),
+            };
+            let max_total = match max_noncompetitive_total {
+                Some(t) => parse_decimal(t, scale, "noncompetitive total")?,
+                None => offering / 4,
+            };
+            let cap_bp = u16::try_from(parse_decimal(cap_pct, 2, "cap")?)
+                .map_err(|_| CliError::Usage(format!("cap percent: {cap_pct}")))?;
+            let op = AnnounceAuction {
+                auction: AuctionId(*id),
+                security,
+                offering,
+                close_at,
+                issue_date,
+                cash_instrument: instrument(ctx, cash)?.0,
+                issuer_cash_account: parse_account(account)?,
+                max_noncompetitive_per_bidder: parse_decimal(
+                    max_noncompetitive,
+                    scale,
+                    "noncompetitive limit",
+                )?,
+                max_noncompetitive_total: max_total,
+                award_cap_bp: cap_bp,
+                max_price: parse_price(max_price)?,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        AuctionCmd::Bid {
+            auction,
+            account,
+            amount,
+            rate,
+            send: s,
+        } => {
+            let info = ctx.client.auction(AuctionId(*auction))?;
+            let scale = ctx
+                .client
+                .instrument(&info.security.to_string())?
+                .entry
+                .scale;
+            let kind = match rate {
+                Some(r) => BidKind::Competitive(parse_rate(r)?),
+                None => BidKind::Noncompetitive,
+            };
+            let op = SubmitBid {
+                auction: AuctionId(*auction),
+                account: parse_account(account)?,
+                kind,
+                amount: parse_decimal(amount, scale, "amount")?,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        AuctionCmd::Withdraw {
+            auction,
+            seq,
+            send: s,
+        } => {
+            let op = WithdrawBid {
+                auction: AuctionId(*auction),
+                seq: *seq,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        AuctionCmd::Cancel { auction, send: s } => {
+            let op = CancelAuction {
+                auction: AuctionId(*auction),
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+    }
+}
+
+fn show(ctx: &Ctx, id: AuctionId) -> CliResult {
+    let a = ctx.client.auction(id)?;
+    if ctx.json() {
+        return ctx.print_json(&a);
+    }
+    crate::out!("auction        {}  ({})", a.id, a.status);
+    crate::out!(
+        "security       {}{}",
+        a.security,
+        if a.new_security {
+            " (new issue)"
+        } else {
+            " (reopening)"
+        }
+    );
+    crate::out!("offering       {} (increment {})", a.offering, a.increment);
+    crate::out!("closes         {}", Timestamp(a.close_at_ms));
+    crate::out!("issue date     {}", a.issue_date);
+    crate::out!(
+        "cash           {} to account {}",
+        a.cash_instrument,
+        a.issuer_cash_account
+    );
+    crate::out!(
+        "limits         noncompetitive {} per bidder, {} in all; cap {}%",
+        a.max_noncompetitive_per_bidder,
+        a.max_noncompetitive_total,
+        a.award_cap_pct
+    );
+    if let Some(r) = &a.result {
+        crate::out!("stop-out       {}   (low {})", r.stop_out, r.low_rate);
+        crate::out!("allotment      {}% at the stop-out", r.allotment_pct);
+        crate::out!(
+            "price          {} per 100 (+ accrued {})",
+            r.price,
+            r.accrued_per_100
+        );
+        if r.coupon != "0%" {
+            crate::out!("coupon         {}", r.coupon);
+        }
+        crate::out!(
+            "awarded        {} (noncompetitive {}, competitive {}; over-allotment {})",
+            r.total_awarded,
+            r.noncompetitive,
+            r.competitive,
+            r.over_allotment
+        );
+        crate::out!(
+            "tendered       {}   bid-to-cover {}",
+            r.tendered,
+            r.bid_to_cover
+        );
+        crate::out!("issued         {}", r.issued);
+    }
+    Ok(())
+}
+
+fn bids(ctx: &Ctx, id: AuctionId) -> CliResult {
+    let b = ctx.client.auction_bids(id, ctx.reader()?.as_ref())?;
+    if ctx.json() {
+        return ctx.print_json(&b);
+    }
+    crate::out!(
+        "{:>5}  {:<20}  {:>8}  {:>8}  {:>16}  {:>16}",
+        "seq",
+        "bidder",
+        "account",
+        "rate",
+        "amount",
+        "award"
+    );
+    for x in &b.bids {
+        crate::out!(
+            "{:>5}  {:<20}  {:>8}  {:>8}  {:>16}  {:>16}",
+            x.seq,
+            x.bidder,
+            x.account,
+            x.rate.as_deref().unwrap_or("noncomp"),
+            x.amount,
+            x.award
+        );
+    }
+    for x in &b.bidders {
+        crate::out!(
+            "bidder {}  award {}  cost {}  held {}{}",
+            x.bidder,
+            x.award,
+            x.cost,
+            x.held,
+            x.failure
+                .as_ref()
+                .map(|f| format!("  FAILED: {f}"))
+                .unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// `tally servicing …`
+pub fn servicing(ctx: &Ctx, cmd: &ServicingCmd) -> CliResult {
+    match cmd {
+        ServicingCmd::Show { instrument: i } => {
+            let s = ctx.client.servicing(i)?;
+            if ctx.json() {
+                return ctx.print_json(&s);
+            }
+            crate::out!(
+                "instrument     {}  ({}{})",
+                s.instrument,
+                s.status,
+                if s.book_closed {
+                    ", register closed for a payment"
+                } else {
+                    ""
+                }
+            );
+            match (s.paying_account, s.cash_instrument) {
+                (Some(a), Some(c)) => crate::out!("paid by        account {a} in instrument {c}"),
+                _ => crate::out!("paid by        (servicing not set)"),
+            }
+            let shown: Vec<&str> = s.schedule.iter().take(6).map(String::as_str).collect();
+            crate::out!(
+                "payment dates  {}{}",
+                shown.join(", "),
+                if s.schedule.len() > 6 {
+                    format!(" … ({} in all)", s.schedule.len())
+                } else {
+                    String::new()
+                }
+            );
+            for d in &s.distributions {
+                crate::out!(
+                    "#{:<3} {:<10} {}  {:<8} gross {}  paid {}  unpaid {}  retained {}  holders {}",
+                    d.seq,
+                    d.kind,
+                    d.date,
+                    d.status,
+                    d.gross,
+                    d.paid,
+                    d.unpaid,
+                    d.retained,
+                    d.holders
+                );
+            }
+            Ok(())
+        }
+        ServicingCmd::Set {
+            instrument: i,
+            account,
+            cash,
+            send: s,
+        } => {
+            let op = SetServicing {
+                instrument: instrument(ctx, i)?.0,
+                paying_account: parse_account(account)?,
+                cash_instrument: instrument(ctx, cash)?.0,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        ServicingCmd::Claim {
+            instrument: i,
+            distribution,
+            account,
+            send: s,
+        } => {
+            let op = ClaimEntitlement {
+                instrument: instrument(ctx, i)?.0,
+                distribution: *distribution,
+                account: parse_account(account)?,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+    }
+}
