@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use tally_ledger::demo::{self, HUNDRED_DOLLARS, Sandbox, USD};
 use tally_ledger::schema::DistributionStatus;
 use tally_ledger::{Genesis, MemStore, StateReader};
-use tally_types::limits::MAX_LIFECYCLE_WORK_PER_BLOCK;
 use tally_types::codec::Text;
+use tally_types::limits::MAX_LIFECYCLE_WORK_PER_BLOCK;
 use tally_types::model::{AccountKind, InstrumentKind, InvestorClass, Role, SecurityIds};
 use tally_types::ops::{Mint, OpenAccount, SetServicing};
 use tally_types::{AccountId, Date, InstrumentId, Lei, Operation, PrivateKey};
@@ -100,7 +100,12 @@ fn pay(sb: &mut Sandbox, seq: u32) -> Vec<Duration> {
 
 fn report(what: &str, first: Duration, times: &[Duration], holders: u64) {
     let total: Duration = first + times.iter().sum::<Duration>();
-    let slowest = times.iter().chain([&first]).max().copied().unwrap_or_default();
+    let slowest = times
+        .iter()
+        .chain([&first])
+        .max()
+        .copied()
+        .unwrap_or_default();
     println!(
         "{what}: {holders} holders, {} blocks, slowest block {:.1} ms, total {:.1} ms ({:.0} payments/s)",
         times.len() + 1,
@@ -116,7 +121,10 @@ fn main() {
     let build = Instant::now();
     let mut sb = world(holders);
     sb.ledger = sb.ledger.clone().with_lifecycle_budget(budget);
-    eprintln!("world of {holders} holders built in {:.1} s", build.elapsed().as_secs_f64());
+    eprintln!(
+        "world of {holders} holders built in {:.1} s",
+        build.elapsed().as_secs_f64()
+    );
     let treasury = demo::member("treasury");
     let r = sb.submit(
         &[&treasury.key()],
@@ -136,9 +144,14 @@ fn main() {
     let first = start.elapsed();
     let times = pay(&mut sb, 0);
     report("coupon", first, &times, holders);
-    let d = StateReader(&sb.store).distribution(NOTE, 0).expect("coupon");
+    let d = StateReader(&sb.store)
+        .distribution(NOTE, 0)
+        .expect("coupon");
     assert_eq!(d.paid + d.unpaid + d.retained, d.gross);
-    println!("  gross {} cents, paid {}, retained {} (rounding)", d.gross, d.paid, d.retained);
+    println!(
+        "  gross {} cents, paid {}, retained {} (rounding)",
+        d.gross, d.paid, d.retained
+    );
 
     // Redemption at maturity: principal and the last coupon paid, every unit burned.
     let start = Instant::now();

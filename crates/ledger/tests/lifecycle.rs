@@ -415,26 +415,26 @@ fn give_note(sb: &mut Sandbox, to: AccountId, amount: Amount) {
     assert!(r.is_ok(), "{:?}", r.code);
 }
 
-fn fund_treasury(sb: &mut Sandbox, amount: Amount) {
+fn fund_treasury(sb: &mut Sandbox, to: AccountId, amount: Amount) {
     let cb = member("central-bank");
     let r = sb.submit(
         &[&cb.key()],
         vec![Operation::Mint(Mint {
             instrument: USD,
-            to: member("treasury").account,
+            to,
             amount,
         })],
     );
     assert!(r.is_ok(), "{:?}", r.code);
 }
 
-fn set_servicing(sb: &mut Sandbox) {
+fn set_servicing(sb: &mut Sandbox, paying_account: AccountId) {
     let t = member("treasury");
     let r = sb.submit(
         &[&t.key()],
         vec![Operation::SetServicing(SetServicing {
             instrument: UST_2034,
-            paying_account: t.account,
+            paying_account,
             cash_instrument: USD,
         })],
     );
@@ -456,7 +456,19 @@ fn coupons_pay_holders_of_record_across_blocks_then_the_note_redeems() {
     }
     // The Treasury itself holds $100 (its own share is not paid).
     give_note(&mut sb, member("treasury").account, HUNDRED_DOLLARS);
-    set_servicing(&mut sb);
+    // Coupons are paid from a separate Treasury account, empty for now.
+    let t = member("treasury");
+    let paying = AccountId(201);
+    let r = sb.submit(
+        &[&t.key()],
+        vec![Operation::OpenAccount(OpenAccount {
+            account: paying,
+            owner: t.lei(),
+            kind: AccountKind::Own,
+        })],
+    );
+    assert!(r.is_ok(), "{:?}", r.code);
+    set_servicing(&mut sb, paying);
     assert_eq!(
         StateReader(&sb.store).schedule(10).first().map(|(t, _)| *t),
         Some(date("2027-05-15").start())
@@ -499,7 +511,7 @@ fn coupons_pay_holders_of_record_across_blocks_then_the_note_redeems() {
     );
     assert!(r.is_ok());
     // Funding arrives: the next blocks pay two holders each.
-    fund_treasury(&mut sb, face(20_000_000));
+    fund_treasury(&mut sb, paying, face(20_000_000));
     let mut blocks = 0;
     loop {
         let d = StateReader(&sb.store).distribution(UST_2034, 0).unwrap();
@@ -643,8 +655,9 @@ proptest! {
         for (h, units) in holders.iter().zip(&shares) {
             give_note(&mut sb, h.account, units * HUNDRED_DOLLARS + 37 * DOLLAR * 100);
         }
-        fund_treasury(&mut sb, 10_000_000 * DOLLAR);
-        set_servicing(&mut sb);
+        let treasury_account = member("treasury").account;
+        fund_treasury(&mut sb, treasury_account, 10_000_000 * DOLLAR);
+        set_servicing(&mut sb, treasury_account);
         let usd_supply = |sb: &Sandbox| StateReader(&sb.store).instrument(USD).unwrap().total_supply;
         let supply_before = usd_supply(&sb);
         let balances: Vec<(AccountId, Amount)> = StateReader(&sb.store)
