@@ -206,8 +206,7 @@ pub fn treasury_note() -> CreateInstrument {
 }
 
 /// The demo genesis: every member with its main account, both instruments, $50m of
-/// reserves to each dealer, $10m face of the note to dealer A and $100m of reserves to
-/// the Treasury (to pay coupons and redemptions).
+/// reserves to each dealer and $10m face of the note to dealer A.
 pub fn genesis() -> Genesis {
     let mut ops: Vec<Operation> = MEMBERS
         .iter()
@@ -234,12 +233,6 @@ pub fn genesis() -> Genesis {
         instrument: UST_2034,
         to: member("dealer-a").account,
         amount: 10_000_000 * 100,
-    }));
-    // The Treasury's cash account at the central bank, to pay coupons and redemptions.
-    ops.push(Operation::Mint(Mint {
-        instrument: USD,
-        to: member("treasury").account,
-        amount: 100_000_000 * 100,
     }));
     Genesis {
         time: Timestamp(GENESIS_MS),

@@ -32,6 +32,8 @@ pub enum MoveKind {
     Coupon,
     /// Principal paid (and the units burned) at maturity.
     Redemption,
+    /// A note stripped into components, or components reconstituted into the note.
+    Strip,
 }
 
 /// Something that happened, in the order it happened.
@@ -207,6 +209,26 @@ pub enum Event {
     },
     /// An instrument reached maturity: nothing moves, and its redemption starts.
     InstrumentMatured(InstrumentId),
+    /// A note or bond became eligible for STRIPS.
+    StripsEnabled(InstrumentId),
+    /// Par of a note was stripped into its components.
+    Stripped {
+        /// Account.
+        account: AccountId,
+        /// The note or bond.
+        instrument: InstrumentId,
+        /// Par stripped.
+        amount: Amount,
+    },
+    /// Components were reconstituted into par of the note.
+    Reconstituted {
+        /// Account.
+        account: AccountId,
+        /// The note or bond.
+        instrument: InstrumentId,
+        /// Par rebuilt.
+        amount: Amount,
+    },
 }
 
 /// The outcome of one transaction.

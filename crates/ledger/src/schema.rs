@@ -66,6 +66,10 @@ pub mod tag {
     pub const ACTIVE_DISTRIBUTION: u8 = 0x15;
     /// Unpaid entitlement by (instrument, distribution, account).
     pub const ENTITLEMENT: u8 = 0x17;
+    /// STRIPS eligibility: a note or bond's principal component.
+    pub const STRIPS: u8 = 0x18;
+    /// Interest component by (issuer, payment date).
+    pub const INTEREST_COMPONENT: u8 = 0x19;
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -237,6 +241,17 @@ pub mod keys {
                 &seq.to_be_bytes(),
                 &account.0.to_be_bytes(),
             ],
+        )
+    }
+    /// A note or bond's principal component (STRIPS eligibility).
+    pub fn strips(instrument: InstrumentId) -> Vec<u8> {
+        key(tag::STRIPS, &[&instrument.0.to_be_bytes()])
+    }
+    /// The interest component of an issuer for a payment date.
+    pub fn interest_component(issuer: &Lei, date: Date) -> Vec<u8> {
+        key(
+            tag::INTEREST_COMPONENT,
+            &[issuer.as_bytes(), &date.0.to_be_bytes()],
         )
     }
     /// The whole table with tag `t`: `[start, end)`.

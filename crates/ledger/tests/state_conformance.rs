@@ -14,7 +14,7 @@ fn genesis_and_first_block_roots_are_pinned() {
     let mut sb = Sandbox::demo();
     assert_eq!(
         sb.root().to_hex(),
-        "af1cc176afdfb4165dc6293ad476be96b2b6562b2fbd902b9b92c95b96bece87"
+        "220516d64ddae242e8afe5a9b1541cb68587de314ef562c489ea105c7726a663"
     );
     let (a, b) = (member("dealer-a"), member("dealer-b"));
     let leg = Leg {
@@ -31,11 +31,11 @@ fn genesis_and_first_block_roots_are_pinned() {
     );
     // Changed from 427b5b02… when every transaction's receipt became a state record
     // (table 0d): the block now also writes the transfer's receipt; and from 48fbb2d8…
-    // (genesis from 1915bf37…) with the holder index (table 0f), the instrument's
-    // `book_closed` field and the Treasury's reserves in the demo world.
+    // (genesis from 1915bf37…) with the holder index (table 0f) and the instrument's
+    // `book_closed` field.
     assert_eq!(
         sb.root().to_hex(),
-        "c1d199b724f805c43409de1dfc5fdc89dce07d0a3e662f887d79ecda548f09c4"
+        "52a13527d596b78539c47c3e4bdd9b39ac94571a0ca7f30f2fc237e11844e194"
     );
 }
 

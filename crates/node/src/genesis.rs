@@ -184,6 +184,18 @@ pub enum KindEntry {
         /// Title metadata.
         title: String,
     },
+    /// STRIPS principal component.
+    StripPrincipal {
+        /// The note or bond it comes from.
+        underlying: u64,
+        /// The underlying's maturity, YYYY-MM-DD.
+        maturity_date: String,
+    },
+    /// STRIPS interest component.
+    StripInterest {
+        /// Payment date, YYYY-MM-DD.
+        payment_date: String,
+    },
 }
 
 /// Coupon terms.
@@ -503,6 +515,16 @@ pub fn instrument(i: &InstrumentEntry) -> Result<CreateInstrument, GenesisError>
         KindEntry::Unique { title } => InstrumentKind::Unique {
             title: text(title)?,
         },
+        KindEntry::StripPrincipal {
+            underlying,
+            maturity_date,
+        } => InstrumentKind::StripPrincipal {
+            underlying: InstrumentId(*underlying),
+            maturity_date: date(maturity_date)?,
+        },
+        KindEntry::StripInterest { payment_date } => InstrumentKind::StripInterest {
+            payment_date: date(payment_date)?,
+        },
     };
     let amount = |s: &str| {
         parse_amount(s, i.scale).ok_or_else(|| GenesisError::Invalid(format!("amount {s}")))
@@ -651,6 +673,16 @@ pub fn instrument_entry(i: &CreateInstrument) -> InstrumentEntry {
         },
         InstrumentKind::Unique { title } => KindEntry::Unique {
             title: title.to_string(),
+        },
+        InstrumentKind::StripPrincipal {
+            underlying,
+            maturity_date,
+        } => KindEntry::StripPrincipal {
+            underlying: underlying.0,
+            maturity_date: maturity_date.to_string(),
+        },
+        InstrumentKind::StripInterest { payment_date } => KindEntry::StripInterest {
+            payment_date: payment_date.to_string(),
         },
     };
     let p = &i.policy;

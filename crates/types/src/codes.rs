@@ -95,6 +95,9 @@ result_codes! {
     InvalidAuctionTerms = 311,
     /// A bid's rate is off the tick or its amount below the minimum to bid.
     InvalidBid = 312,
+    /// An interest component of the amount stripped or reconstituted is not a whole
+    /// multiple of the component's increment.
+    InvalidStripAmount = 315,
 
     /// No participant has this LEI.
     ParticipantNotFound = 400,
@@ -165,6 +168,8 @@ result_codes! {
     TooManyBids = 515,
     /// A bidder's bids in one auction must all use one account.
     BidAccountMismatch = 516,
+    /// The instrument is not eligible for STRIPS (no principal component enabled).
+    NotStripsEligible = 517,
     /// The instrument is announced for auction and not issued yet.
     InstrumentNotIssued = 519,
     /// The instrument's register is closed while a coupon or redemption is paid to its

@@ -301,6 +301,20 @@ pub enum InstrumentKind {
         /// Title metadata (e.g. a registry reference).
         title: Text<MAX_TITLE_BYTES>,
     },
+    /// The principal component of a stripped note or bond (STRIPS): pays par at the
+    /// underlying's maturity. Units are par units of the underlying.
+    StripPrincipal {
+        /// The note or bond it was stripped from.
+        underlying: crate::ids::InstrumentId,
+        /// The underlying's maturity.
+        maturity_date: Date,
+    },
+    /// An interest component (STRIPS): pays par on its date; fungible across every note
+    /// and bond of its issuer paying interest that day. Units are units of the coupon.
+    StripInterest {
+        /// The interest payment date.
+        payment_date: Date,
+    },
 }
 
 impl InstrumentKind {
@@ -314,6 +328,8 @@ impl InstrumentKind {
             Self::Equity => "equity",
             Self::Fund { .. } => "fund",
             Self::Unique { .. } => "unique",
+            Self::StripPrincipal { .. } => "strip_principal",
+            Self::StripInterest { .. } => "strip_interest",
         }
     }
 
@@ -322,6 +338,8 @@ impl InstrumentKind {
         match self {
             Self::TreasuryBill { maturity_date, .. } => Some(*maturity_date),
             Self::TreasuryNote(t) | Self::TreasuryBond(t) => Some(t.maturity_date),
+            Self::StripPrincipal { maturity_date, .. } => Some(*maturity_date),
+            Self::StripInterest { payment_date } => Some(*payment_date),
             _ => None,
         }
     }
@@ -363,6 +381,18 @@ impl Write for InstrumentKind {
                 buf.put_u8(6);
                 title.write(buf);
             }
+            Self::StripPrincipal {
+                underlying,
+                maturity_date,
+            } => {
+                buf.put_u8(7);
+                underlying.write(buf);
+                maturity_date.write(buf);
+            }
+            Self::StripInterest { payment_date } => {
+                buf.put_u8(8);
+                payment_date.write(buf);
+            }
         }
     }
 }
@@ -376,6 +406,8 @@ impl EncodeSize for InstrumentKind {
             Self::Equity => 0,
             Self::Fund { .. } => FundKind::SIZE,
             Self::Unique { title } => title.encode_size(),
+            Self::StripPrincipal { .. } => crate::ids::InstrumentId::SIZE + Date::SIZE,
+            Self::StripInterest { .. } => Date::SIZE,
         }
     }
 }
@@ -400,6 +432,13 @@ impl Read for InstrumentKind {
             },
             6 => Self::Unique {
                 title: Text::read(buf)?,
+            },
+            7 => Self::StripPrincipal {
+                underlying: crate::ids::InstrumentId::read(buf)?,
+                maturity_date: Date::read(buf)?,
+            },
+            8 => Self::StripInterest {
+                payment_date: Date::read(buf)?,
             },
             other => return Err(Error::InvalidEnum(other)),
         })

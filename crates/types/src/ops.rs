@@ -478,6 +478,42 @@ payload!(
     }
 );
 
+payload!(
+    /// Make a note or bond eligible for STRIPS (the issuer): names its principal
+    /// component, a `StripPrincipal` instrument of the issuer for this underlying. Interest
+    /// components are `StripInterest` instruments of the issuer, one per payment date.
+    EnableStrips {
+        /// The note or bond.
+        instrument: InstrumentId,
+        /// Its principal component.
+        principal_component: InstrumentId,
+    }
+);
+payload!(
+    /// Strip par of a note or bond into its principal component and one interest
+    /// component per remaining payment date (owner of the account).
+    Strip {
+        /// The account holding the note; it receives the components.
+        account: AccountId,
+        /// The note or bond.
+        instrument: InstrumentId,
+        /// Par stripped.
+        amount: Amount,
+    }
+);
+payload!(
+    /// Rebuild par of a note or bond from its principal component and the interest
+    /// components of every remaining payment date (owner of the account).
+    Reconstitute {
+        /// The account holding the components; it receives the note.
+        account: AccountId,
+        /// The note or bond.
+        instrument: InstrumentId,
+        /// Par rebuilt.
+        amount: Amount,
+    }
+);
+
 macro_rules! operations {
     ($($(#[$doc:meta])* $variant:ident($payload:ident) = $tag:literal,)*) => {
         /// One typed operation of a transaction.
@@ -593,6 +629,12 @@ operations! {
     SetServicing(SetServicing) = 32,
     /// See [ClaimEntitlement].
     ClaimEntitlement(ClaimEntitlement) = 33,
+    /// See [EnableStrips].
+    EnableStrips(EnableStrips) = 34,
+    /// See [Strip].
+    Strip(Strip) = 35,
+    /// See [Reconstitute].
+    Reconstitute(Reconstitute) = 36,
 }
 
 impl Instruct {

@@ -191,10 +191,141 @@ fn every_operation() -> Vec<Operation> {
     ops
 }
 
+/// The lifecycle operations (and the STRIPS instrument kinds), added after the first
+/// set: pinned separately, so the first set's digest shows its encodings did not change.
+fn lifecycle_operations() -> Vec<Operation> {
+    let create = |instrument: u64, kind: InstrumentKind| CreateInstrument {
+        instrument: InstrumentId(instrument),
+        issuer: Lei::parse("5493001KJTIIGC8Y1R12").unwrap(),
+        name: Text::new("Component").unwrap(),
+        ids: SecurityIds::default(),
+        scale: 0,
+        min_increment: 1,
+        kind,
+        policy: Policy::default(),
+    };
+    vec![
+        Operation::AnnounceAuction(AnnounceAuction {
+            auction: AuctionId(1),
+            security: AuctionSecurity::New(create(
+                2,
+                InstrumentKind::TreasuryBill {
+                    issue_date: Date(3),
+                    maturity_date: Date(94),
+                },
+            )),
+            offering: 1_000_000,
+            close_at: Timestamp(4),
+            issue_date: Date(3),
+            cash_instrument: InstrumentId(5),
+            issuer_cash_account: AccountId(6),
+            max_noncompetitive_per_bidder: 7,
+            max_noncompetitive_total: 8,
+            award_cap_bp: 3_500,
+            max_price: 100_000_000,
+        }),
+        Operation::AnnounceAuction(AnnounceAuction {
+            auction: AuctionId(9),
+            security: AuctionSecurity::Reopen(InstrumentId(10)),
+            offering: 11,
+            close_at: Timestamp(12),
+            issue_date: Date(13),
+            cash_instrument: InstrumentId(14),
+            issuer_cash_account: AccountId(15),
+            max_noncompetitive_per_bidder: 16,
+            max_noncompetitive_total: 17,
+            award_cap_bp: 18,
+            max_price: 19,
+        }),
+        Operation::SubmitBid(SubmitBid {
+            auction: AuctionId(1),
+            account: AccountId(2),
+            kind: BidKind::Competitive(Rate(42_500_000)),
+            amount: 3,
+        }),
+        Operation::SubmitBid(SubmitBid {
+            auction: AuctionId(1),
+            account: AccountId(2),
+            kind: BidKind::Noncompetitive,
+            amount: 3,
+        }),
+        Operation::WithdrawBid(WithdrawBid {
+            auction: AuctionId(1),
+            seq: 2,
+        }),
+        Operation::CancelAuction(CancelAuction {
+            auction: AuctionId(1),
+        }),
+        Operation::SetServicing(SetServicing {
+            instrument: InstrumentId(1),
+            paying_account: AccountId(2),
+            cash_instrument: InstrumentId(3),
+        }),
+        Operation::ClaimEntitlement(ClaimEntitlement {
+            instrument: InstrumentId(1),
+            distribution: 2,
+            account: AccountId(3),
+        }),
+        Operation::CreateInstrument(create(
+            20,
+            InstrumentKind::StripPrincipal {
+                underlying: InstrumentId(21),
+                maturity_date: Date(22),
+            },
+        )),
+        Operation::CreateInstrument(create(
+            23,
+            InstrumentKind::StripInterest {
+                payment_date: Date(24),
+            },
+        )),
+        Operation::EnableStrips(EnableStrips {
+            instrument: InstrumentId(1),
+            principal_component: InstrumentId(2),
+        }),
+        Operation::Strip(Strip {
+            account: AccountId(1),
+            instrument: InstrumentId(2),
+            amount: 3,
+        }),
+        Operation::Reconstitute(Reconstitute {
+            account: AccountId(1),
+            instrument: InstrumentId(2),
+            amount: 3,
+        }),
+    ]
+}
+
+fn digest_of(ops: Vec<Operation>) -> (String, usize) {
+    let chain = ChainId::new("tally-conformance").unwrap();
+    let key = PrivateKey::from_seed(42);
+    let mut all = Vec::new();
+    for (nonce, op) in ops.into_iter().enumerate() {
+        let tx = Transaction {
+            sender: key.public_key(),
+            nonce: nonce as u64,
+            expires_at: Timestamp(1_800_000_000_000),
+            operations: BoundedVec::new(vec![op]).unwrap(),
+        };
+        all.extend_from_slice(&tx.sign(&chain, &[&key]).to_bytes());
+    }
+    (Hash32::digest(&[&all]).to_hex(), all.len())
+}
+
+#[test]
+fn lifecycle_encoding_is_pinned() {
+    let (digest, len) = digest_of(lifecycle_operations());
+    assert_eq!(
+        digest, "95fd249de301131f57a8dd46e925ae7d88d333c036303760dc7a3478602f5579",
+        "lifecycle encoding changed: {len} bytes"
+    );
+}
+
 #[test]
 fn every_operation_round_trips() {
     use commonware_codec::DecodeExt as _;
-    let ops = every_operation();
+    let mut ops = every_operation();
+    ops.extend(lifecycle_operations());
     let names: std::collections::BTreeSet<&str> = ops.iter().map(Operation::name).collect();
     assert_eq!(
         names.len(),

@@ -567,13 +567,17 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
 
     /// Issues one winner's award against its cash, atomically (its own overlay).
     fn issue_award(&mut self, a: &AuctionRecord, bidder: &BidderRecord) -> Check {
+        // Scheduled work: the auction's terms are the authority, so nothing is authorized
+        // here; every credit and debit rule still applies.
         let mut sub = Ctx::new(&self.st, self.time);
-        sub.genesis = true; // scheduled work: the auction's terms are the authority
-        sub.mint(&Mint {
-            instrument: a.security,
-            to: bidder.account,
-            amount: bidder.award,
-        })?;
+        sub.issue_units(
+            &Mint {
+                instrument: a.security,
+                to: bidder.account,
+                amount: bidder.award,
+            },
+            MoveKind::Auction,
+        )?;
         let held = bidder.held.min(bidder.cost);
         let short = bidder.cost - held;
         if held > 0 {

@@ -81,6 +81,15 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             self.st
                 .put(keys::cusip(cusip), schema::encode(&op.instrument));
         }
+        // One interest component per issuer and payment date (they are fungible across
+        // the issuer's notes and bonds).
+        if let InstrumentKind::StripInterest { payment_date } = &op.kind {
+            let k = keys::interest_component(&op.issuer, *payment_date);
+            if self.st.get(&k).is_some() {
+                return fail(ResultCode::IdentifierInUse);
+            }
+            self.st.put(k, schema::encode(&op.instrument));
+        }
         let rec = InstrumentRecord {
             issuer: op.issuer,
             name: op.name.clone(),
@@ -139,8 +148,15 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn mint(&mut self, op: &Mint) -> Check {
-        let mut inst = self.instrument(op.instrument)?;
+        let inst = self.instrument(op.instrument)?;
         self.authorize(&inst.issuer, Level::Act)?;
+        self.issue_units(op, MoveKind::Mint)
+    }
+
+    /// Creates units in an account with the credit rules (a mint, an auction award, a
+    /// STRIPS component); the caller has authorized it.
+    pub(crate) fn issue_units(&mut self, op: &Mint, kind: MoveKind) -> Check {
+        let mut inst = self.instrument(op.instrument)?;
         Self::check_amount(&inst, op.amount)?;
         let acc = self.account(op.to)?;
         let owner = self.participant(&acc.owner)?;
@@ -167,7 +183,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         self.put_holding(op.to, op.instrument, &h);
         self.put_instrument(op.instrument, &inst);
         self.events.push(Event::Moved {
-            kind: MoveKind::Mint,
+            kind,
             from: None,
             to: Some(op.to),
             instrument: op.instrument,
@@ -177,13 +193,22 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn burn(&mut self, op: &Burn) -> Check {
-        let mut inst = self.instrument(op.instrument)?;
+        let inst = self.instrument(op.instrument)?;
         self.authorize(&inst.issuer, Level::Act)?;
         Self::check_amount(&inst, op.amount)?;
         let acc = self.account(op.from)?;
         if acc.owner != inst.issuer {
             return fail(ResultCode::AccountOwnerMismatch);
         }
+        self.retire_units(op, MoveKind::Burn)
+    }
+
+    /// Destroys available units of an account with the debit rules (a burn, a note
+    /// stripped or components reconstituted); the caller has authorized it.
+    pub(crate) fn retire_units(&mut self, op: &Burn, kind: MoveKind) -> Check {
+        let mut inst = self.instrument(op.instrument)?;
+        Self::check_amount(&inst, op.amount)?;
+        let acc = self.account(op.from)?;
         let owner = self.participant(&acc.owner)?;
         self.check_debit(&acc, &owner, &inst)?;
         let mut h = self.holding(op.from, op.instrument);
@@ -198,7 +223,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         self.put_holding(op.from, op.instrument, &h);
         self.put_instrument(op.instrument, &inst);
         self.events.push(Event::Moved {
-            kind: MoveKind::Burn,
+            kind,
             from: Some(op.from),
             to: None,
             instrument: op.instrument,

@@ -7,6 +7,7 @@ mod identity;
 mod instructions;
 mod instruments;
 mod servicing;
+mod strips;
 mod supervision;
 
 use crate::events::{Event, MoveKind};
@@ -585,6 +586,9 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             O::CancelAuction(p) => self.cancel_auction(p),
             O::SetServicing(p) => self.set_servicing(p),
             O::ClaimEntitlement(p) => self.claim_entitlement(p),
+            O::EnableStrips(p) => self.enable_strips(p),
+            O::Strip(p) => self.strip(p),
+            O::Reconstitute(p) => self.reconstitute(p),
         }
     }
 }

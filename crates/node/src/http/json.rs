@@ -231,6 +231,16 @@ pub fn operation(op: &Operation) -> Value {
             "distribution": p.distribution,
             "account": p.account.0,
         }),
+        Operation::EnableStrips(p) => json!({
+            "instrument": p.instrument.0,
+            "principal_component": p.principal_component.0,
+        }),
+        Operation::Strip(p) => json!({
+            "account": p.account.0, "instrument": p.instrument.0, "amount": p.amount.to_string(),
+        }),
+        Operation::Reconstitute(p) => json!({
+            "account": p.account.0, "instrument": p.instrument.0, "amount": p.amount.to_string(),
+        }),
     };
     if let Value::Object(map) = &mut v {
         map.insert("op".into(), Value::String(op.name().to_string()));
@@ -261,6 +271,7 @@ fn move_kind(k: &MoveKind) -> (String, Option<u16>) {
         MoveKind::Auction => ("auction".into(), None),
         MoveKind::Coupon => ("coupon".into(), None),
         MoveKind::Redemption => ("redemption".into(), None),
+        MoveKind::Strip => ("strip".into(), None),
     }
 }
 
@@ -448,6 +459,23 @@ pub fn event(e: &Event) -> Value {
             }),
         ),
         Event::InstrumentMatured(i) => ("instrument_matured", json!({"instrument": i.0})),
+        Event::StripsEnabled(i) => ("strips_enabled", json!({"instrument": i.0})),
+        Event::Stripped {
+            account,
+            instrument,
+            amount,
+        } => (
+            "stripped",
+            json!({"account": account.0, "instrument": instrument.0, "amount": amount.to_string()}),
+        ),
+        Event::Reconstituted {
+            account,
+            instrument,
+            amount,
+        } => (
+            "reconstituted",
+            json!({"account": account.0, "instrument": instrument.0, "amount": amount.to_string()}),
+        ),
     };
     let mut v = v;
     if let Value::Object(map) = &mut v {
@@ -466,7 +494,9 @@ pub fn event_accounts(e: &Event) -> Vec<AccountId> {
         | Event::HoldingFrozen(a, ..)
         | Event::HoldingUnfrozen(a, ..)
         | Event::EntitlementUnpaid { account: a, .. }
-        | Event::EntitlementClaimed { account: a, .. } => vec![*a],
+        | Event::EntitlementClaimed { account: a, .. }
+        | Event::Stripped { account: a, .. }
+        | Event::Reconstituted { account: a, .. } => vec![*a],
         _ => Vec::new(),
     }
 }
@@ -489,6 +519,8 @@ pub fn operation_accounts(op: &Operation) -> Vec<AccountId> {
         Operation::RecoverAccount(p) => vec![p.from, p.to],
         Operation::SubmitBid(p) => vec![p.account],
         Operation::ClaimEntitlement(p) => vec![p.account],
+        Operation::Strip(p) => vec![p.account],
+        Operation::Reconstitute(p) => vec![p.account],
         _ => Vec::new(),
     }
 }
