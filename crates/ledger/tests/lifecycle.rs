@@ -682,3 +682,168 @@ proptest! {
         prop_assert!(d.retained < balances.len() as u128, "retained only rounding");
     }
 }
+
+/// Creates the demo note's principal component (70) and one interest component per
+/// remaining payment date (71…), then makes the note eligible for STRIPS.
+fn enable_strips(sb: &mut Sandbox) -> Vec<(Date, InstrumentId)> {
+    let t = member("treasury");
+    let component = |id: u64, name: &str, kind: InstrumentKind| {
+        Operation::CreateInstrument(CreateInstrument {
+            instrument: InstrumentId(id),
+            issuer: t.lei(),
+            name: Text::new(name).unwrap(),
+            ids: SecurityIds::default(),
+            scale: 2,
+            min_increment: 1,
+            kind,
+            policy: Policy::default(),
+        })
+    };
+    let Some(InstrumentKind::TreasuryNote(terms)) =
+        StateReader(&sb.store).instrument(UST_2034).map(|i| i.kind)
+    else {
+        unreachable!()
+    };
+    let mut dates = Vec::new();
+    let mut after = sb.time.date();
+    while let Some((_, d)) = tally_ledger::coupons::next_payment(&terms, after) {
+        dates.push(d);
+        after = d;
+    }
+    let mut ops = vec![component(
+        70,
+        "UST 2034 principal STRIPS",
+        InstrumentKind::StripPrincipal {
+            underlying: UST_2034,
+            maturity_date: terms.maturity_date,
+        },
+    )];
+    let ids: Vec<(Date, InstrumentId)> = dates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (*d, InstrumentId(71 + i as u64)))
+        .collect();
+    for (d, id) in &ids {
+        ops.push(component(
+            id.0,
+            "UST interest STRIPS",
+            InstrumentKind::StripInterest { payment_date: *d },
+        ));
+    }
+    ops.push(Operation::EnableStrips(EnableStrips {
+        instrument: UST_2034,
+        principal_component: InstrumentId(70),
+    }));
+    let r = sb.submit(&[&t.key()], ops);
+    assert!(r.is_ok(), "{:?} at {:?}", r.code, r.failed_op);
+    ids
+}
+
+#[test]
+fn strips_split_and_rebuild_a_note_and_components_pay_on_their_dates() {
+    let mut sb = Sandbox::demo();
+    let t = member("treasury");
+    fund_treasury(&mut sb, t.account, 50_000_000 * DOLLAR);
+    set_servicing(&mut sb, t.account);
+    let a = member("dealer-a");
+    let strip = |amount| {
+        Operation::Strip(Strip {
+            account: a.account,
+            instrument: UST_2034,
+            amount,
+        })
+    };
+    // Not eligible yet.
+    assert_eq!(
+        sb.submit(&[&a.key()], vec![strip(100_000_000)]).code,
+        ResultCode::NotStripsEligible
+    );
+    let ids = enable_strips(&mut sb);
+    assert_eq!(ids.len(), 16, "15 coupon dates and the maturity");
+    let supply =
+        |sb: &Sandbox, i: InstrumentId| StateReader(&sb.store).instrument(i).unwrap().total_supply;
+    let before = supply(&sb, UST_2034);
+
+    // $100 of 4 1/8% pays 206.25 cents a half-year: not a whole interest component.
+    assert_eq!(
+        sb.submit(&[&a.key()], vec![strip(10_000)]).code,
+        ResultCode::InvalidStripAmount
+    );
+    // A second interest component for a date is refused.
+    let dup = Operation::CreateInstrument(CreateInstrument {
+        instrument: InstrumentId(99),
+        issuer: t.lei(),
+        name: Text::new("dup").unwrap(),
+        ids: SecurityIds::default(),
+        scale: 2,
+        min_increment: 1,
+        kind: InstrumentKind::StripInterest {
+            payment_date: ids[0].0,
+        },
+        policy: Policy::default(),
+    });
+    assert_eq!(
+        sb.submit(&[&t.key()], vec![dup]).code,
+        ResultCode::IdentifierInUse
+    );
+
+    // Strip $1,000,000 of face (100,000,000 units): principal 100,000,000; each coupon
+    // 100,000,000 × 0.020625 = 2,062,500 units.
+    let r = sb.submit(&[&a.key()], vec![strip(100_000_000)]);
+    assert!(r.is_ok(), "{:?}", r.code);
+    let state = StateReader(&sb.store);
+    assert_eq!(state.balance(a.account, InstrumentId(70)), 100_000_000);
+    for (_, id) in &ids {
+        assert_eq!(state.balance(a.account, *id), 2_062_500);
+    }
+    assert_eq!(state.balance(a.account, UST_2034), 900_000_000);
+    // Conservation: note supply + principal component supply is unchanged.
+    assert_eq!(
+        supply(&sb, UST_2034) + supply(&sb, InstrumentId(70)),
+        before
+    );
+
+    // Reconstitute $800,000; then the rest, after losing one coupon component, fails.
+    let rebuild = |amount| {
+        Operation::Reconstitute(Reconstitute {
+            account: a.account,
+            instrument: UST_2034,
+            amount,
+        })
+    };
+    let r = sb.submit(&[&a.key()], vec![rebuild(80_000_000)]);
+    assert!(r.is_ok(), "{:?}", r.code);
+    assert_eq!(
+        StateReader(&sb.store).balance(a.account, InstrumentId(70)),
+        20_000_000
+    );
+    let leg = Leg {
+        from: a.account,
+        to: member("dealer-b").account,
+        instrument: ids[3].1,
+        amount: 1,
+    };
+    assert!(
+        sb.submit(&[&a.key()], vec![Operation::Transfer(Transfer { leg })])
+            .is_ok()
+    );
+    assert_eq!(
+        sb.submit(&[&a.key()], vec![rebuild(20_000_000)]).code,
+        ResultCode::InsufficientBalance
+    );
+
+    // 2027-05-15: the note pays its coupon on 980,000,000 units; the component of that
+    // date redeems at par: dealer A receives the coupon on its whole $10m, in two parts.
+    let cash = |sb: &Sandbox| StateReader(&sb.store).balance(a.account, USD);
+    let cash_before = cash(&sb);
+    sb.advance(date("2027-05-15").start().0 - sb.time.0, &[]);
+    for _ in 0..5 {
+        sb.block(&[]);
+    }
+    assert_eq!(cash(&sb) - cash_before, 20_212_500 + 412_500);
+    assert_eq!(supply(&sb, ids[0].1), 0, "the matured component is burned");
+    assert_eq!(
+        StateReader(&sb.store).instrument(ids[0].1).unwrap().status,
+        tally_ledger::schema::InstrumentStatus::Matured
+    );
+}
