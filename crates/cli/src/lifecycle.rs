@@ -7,8 +7,9 @@ use crate::ops::{SendArgs, chain_now, instrument, read_json, send};
 use clap::Subcommand;
 use std::path::PathBuf;
 use tally_node::genesis::InstrumentEntry;
+use tally_types::model::InstrumentKind;
 use tally_types::ops::*;
-use tally_types::{AuctionId, Date, Rate, Timestamp};
+use tally_types::{AuctionId, Date, Operation, Rate, Timestamp};
 
 /// `tally auction …`
 #[derive(Subcommand, Debug)]
@@ -138,6 +139,169 @@ pub enum ServicingCmd {
         #[command(flatten)]
         send: SendArgs,
     },
+}
+
+/// `tally strips …`
+#[derive(Subcommand, Debug)]
+pub enum StripsCmd {
+    /// A note's principal component and the interest component of each remaining date.
+    Show {
+        /// Id, ISIN or CUSIP of the note or bond.
+        instrument: String,
+    },
+    /// Make a note or bond eligible for STRIPS (issuer): creates its principal component
+    /// and every missing interest component (ids counted up from --first-id), in one
+    /// transaction.
+    Enable {
+        /// Id, ISIN or CUSIP of the note or bond.
+        instrument: String,
+        /// First new instrument id: the principal component, then the interest components.
+        #[arg(long)]
+        first_id: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Strip par of a note into its components (in the same account).
+    Strip {
+        /// Id, ISIN or CUSIP of the note or bond.
+        instrument: String,
+        /// The account holding the note.
+        #[arg(long)]
+        account: String,
+        /// Par, in decimal at the note's scale.
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Rebuild par of a note from its principal and interest components.
+    Reconstitute {
+        /// Id, ISIN or CUSIP of the note or bond.
+        instrument: String,
+        /// The account holding the components.
+        #[arg(long)]
+        account: String,
+        /// Par, in decimal at the note's scale.
+        #[arg(long)]
+        amount: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+/// `tally strips …`
+pub fn strips(ctx: &Ctx, cmd: &StripsCmd) -> CliResult {
+    match cmd {
+        StripsCmd::Show { instrument: i } => {
+            let s = ctx.client.strips(i)?;
+            if ctx.json() {
+                return ctx.print_json(&s);
+            }
+            match s.principal_component {
+                Some(p) => crate::out!("principal component  {p}"),
+                None => crate::out!("not eligible for STRIPS"),
+            }
+            for x in &s.interest {
+                let c = x.component.map_or("(none)".to_string(), |c| c.to_string());
+                crate::out!("interest {}  {c}", x.date);
+            }
+            Ok(())
+        }
+        StripsCmd::Enable {
+            instrument: i,
+            first_id,
+            send: s,
+        } => {
+            let note = ctx.instrument(i)?;
+            let create = tally_node::genesis::instrument(&note.entry)
+                .map_err(|e| CliError::Usage(format!("instrument {i}: {e}")))?;
+            let maturity = create
+                .kind
+                .maturity_date()
+                .ok_or_else(|| CliError::Usage(format!("{i} is not a note or bond")))?;
+            let info = ctx.client.strips(i)?;
+            let component = |id: u64, name: String, kind: InstrumentKind| {
+                Operation::CreateInstrument(CreateInstrument {
+                    instrument: tally_types::InstrumentId(id),
+                    issuer: create.issuer,
+                    name: tally_types::codec::Text::new(&name).unwrap_or_default(),
+                    ids: Default::default(),
+                    scale: create.scale,
+                    min_increment: 1,
+                    kind,
+                    policy: create.policy.clone(),
+                })
+            };
+            let mut next = *first_id;
+            let mut ops = Vec::new();
+            let principal = match info.principal_component {
+                Some(p) => tally_types::InstrumentId(p),
+                None => {
+                    let id = next;
+                    next += 1;
+                    ops.push(component(
+                        id,
+                        format!("{} principal", create.name),
+                        InstrumentKind::StripPrincipal {
+                            underlying: create.instrument,
+                            maturity_date: maturity,
+                        },
+                    ));
+                    tally_types::InstrumentId(id)
+                }
+            };
+            for x in info.interest.iter().filter(|x| x.component.is_none()) {
+                let date = Date::parse(&x.date)
+                    .ok_or_else(|| CliError::Usage(format!("node sent a bad date {}", x.date)))?;
+                ops.push(component(
+                    next,
+                    format!("Interest STRIPS {date}"),
+                    InstrumentKind::StripInterest { payment_date: date },
+                ));
+                next += 1;
+            }
+            ops.push(
+                EnableStrips {
+                    instrument: create.instrument,
+                    principal_component: principal,
+                }
+                .into(),
+            );
+            send(ctx, s, ops, vec![])
+        }
+        StripsCmd::Strip {
+            instrument: i,
+            account,
+            amount,
+            send: s,
+        }
+        | StripsCmd::Reconstitute {
+            instrument: i,
+            account,
+            amount,
+            send: s,
+        } => {
+            let (id, scale) = instrument(ctx, i)?;
+            let account = parse_account(account)?;
+            let amount = parse_decimal(amount, scale, "amount")?;
+            let op: Operation = if matches!(cmd, StripsCmd::Strip { .. }) {
+                Strip {
+                    account,
+                    instrument: id,
+                    amount,
+                }
+                .into()
+            } else {
+                Reconstitute {
+                    account,
+                    instrument: id,
+                    amount,
+                }
+                .into()
+            };
+            send(ctx, s, vec![op], vec![])
+        }
+    }
 }
 
 fn parse_rate(s: &str) -> CliResult<Rate> {

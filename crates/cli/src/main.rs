@@ -108,6 +108,11 @@ enum Command {
         #[command(subcommand)]
         command: lifecycle::ServicingCmd,
     },
+    /// STRIPS: enable a note, strip it into components, reconstitute it.
+    Strips {
+        #[command(subcommand)]
+        command: lifecycle::StripsCmd,
+    },
     /// Transactions: show, wait.
     Tx {
         #[command(subcommand)]
@@ -228,6 +233,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Hold { command } => ops::hold(&ctx, &command),
         Command::Auction { command } => lifecycle::auction(&ctx, &command),
         Command::Servicing { command } => lifecycle::servicing(&ctx, &command),
+        Command::Strips { command } => lifecycle::strips(&ctx, &command),
         Command::Tx { command } => client_cmds::tx(&ctx, &command),
         Command::Block { command } => client_cmds::block(&ctx, &command),
         Command::Blocks(args) => client_cmds::blocks(&ctx, &args),

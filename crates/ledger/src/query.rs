@@ -162,4 +162,16 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
             .map(|(k, _)| Scheduled::from_key(&k))
             .collect()
     }
+    /// A note or bond's principal component, if it is eligible for STRIPS.
+    pub fn strips(&self, id: InstrumentId) -> Option<InstrumentId> {
+        self.read(&keys::strips(id))
+    }
+    /// An issuer's interest component for a payment date.
+    pub fn interest_component(
+        &self,
+        issuer: &Lei,
+        date: tally_types::Date,
+    ) -> Option<InstrumentId> {
+        self.read(&keys::interest_component(issuer, date))
+    }
 }

@@ -550,6 +550,17 @@ impl Client {
         )
     }
 
+    /// `GET /instrument/{id}/strips`: principal and interest components of a note.
+    pub fn strips(&self, id_isin_or_cusip: &str) -> Result<StripsInfo, SdkError> {
+        self.get_json(
+            &format!(
+                "/instrument/{}/strips",
+                segment(id_isin_or_cusip, "instrument id, ISIN or CUSIP")?
+            ),
+            None,
+        )
+    }
+
     // -----------------------------------------------------------------------------------
     // Proofs
 

@@ -392,3 +392,66 @@ pub(super) async fn servicing(
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no instrument {id:?} (an id, ISIN or CUSIP)")))
 }
+
+/// One remaining payment date of a note and its interest component.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct InterestComponentInfo {
+    /// Payment date.
+    pub date: String,
+    /// The issuer's interest component for that date, if created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<u64>,
+}
+
+/// `GET /instrument/{id}/strips`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct StripsInfo {
+    /// The note or bond.
+    pub instrument: u64,
+    /// Its principal component, once eligible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_component: Option<u64>,
+    /// Each remaining payment date with its interest component.
+    pub interest: Vec<InterestComponentInfo>,
+}
+
+/// A note's or bond's STRIPS: its principal component and the interest component of each
+/// remaining payment date (public).
+#[utoipa::path(get, path = "/instrument/{id}/strips", tag = "lifecycle",
+    params(("id" = String, Path, description = "instrument id, ISIN or CUSIP")),
+    responses((status = 200, body = StripsInfo), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn strips(
+    State(api): State<Api>,
+    Path(id): Path<String>,
+) -> Result<Json<StripsInfo>, ApiError> {
+    api.state
+        .read(|r| {
+            let iid = super::resolve_instrument(r, &id)?;
+            let inst = r.instrument(iid)?;
+            let (InstrumentKind::TreasuryNote(t) | InstrumentKind::TreasuryBond(t)) = &inst.kind
+            else {
+                return None;
+            };
+            let mut after = tally_ledger::Ledger::meta(r.0).time.date();
+            let mut interest = Vec::new();
+            while let Some((_, d)) = coupons::next_payment(t, after) {
+                interest.push(InterestComponentInfo {
+                    date: d.to_string(),
+                    component: r.interest_component(&inst.issuer, d).map(|c| c.0),
+                });
+                after = d;
+                if interest.len() >= MAX_SCHEDULE {
+                    break;
+                }
+            }
+            Some(StripsInfo {
+                instrument: iid.0,
+                principal_component: r.strips(iid).map(|c| c.0),
+                interest,
+            })
+        })
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(format!("no note or bond {id:?} (an id, ISIN or CUSIP)"))
+        })
+}

@@ -110,6 +110,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(lifecycle::auction))
         .routes(routes!(lifecycle::auction_bids))
         .routes(routes!(lifecycle::servicing))
+        .routes(routes!(lifecycle::strips))
         .routes(routes!(proofs::holding))
         .routes(routes!(proofs::receipt))
         .routes(routes!(block_events))
