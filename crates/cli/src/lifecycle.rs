@@ -304,6 +304,175 @@ pub fn strips(ctx: &Ctx, cmd: &StripsCmd) -> CliResult {
     }
 }
 
+/// `tally repo …`
+#[derive(Subcommand, Debug)]
+pub enum RepoCmd {
+    /// A repo (its parties, regulators and auditors).
+    Show {
+        /// Repo id.
+        id: u64,
+    },
+    /// Open a repo: collateral to the lender, cash to the borrower, atomically. Both
+    /// parties sign (the other one with --approver).
+    Open {
+        /// New repo id.
+        #[arg(long)]
+        id: u64,
+        /// Borrower's account (delivers collateral, receives cash).
+        #[arg(long)]
+        borrower_account: String,
+        /// Lender's account (receives collateral, pays cash).
+        #[arg(long)]
+        lender_account: String,
+        /// INSTRUMENT:AMOUNT of collateral (repeatable), amount in decimal.
+        #[arg(long = "collateral", value_name = "INSTRUMENT:AMOUNT", required = true)]
+        collateral: Vec<String>,
+        /// Cash instrument (id, ISIN or CUSIP).
+        #[arg(long)]
+        cash: String,
+        /// Cash lent, in decimal.
+        #[arg(long)]
+        cash_amount: String,
+        /// Repo rate in percent (ACT/360).
+        #[arg(long)]
+        rate: String,
+        /// Closing date, YYYY-MM-DD; omit for an open-ended repo.
+        #[arg(long)]
+        maturity: Option<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Close an open-ended repo, or retry a failed close (either party).
+    Close {
+        /// Repo id.
+        id: u64,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Substitute collateral (both parties sign).
+    Substitute {
+        /// Repo id.
+        id: u64,
+        /// INSTRUMENT:AMOUNT returned to the borrower (repeatable).
+        #[arg(long = "give-back", value_name = "INSTRUMENT:AMOUNT", required = true)]
+        give_back: Vec<String>,
+        /// INSTRUMENT:AMOUNT delivered instead (repeatable).
+        #[arg(long = "deliver", value_name = "INSTRUMENT:AMOUNT", required = true)]
+        deliver: Vec<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+fn collateral(
+    ctx: &Ctx,
+    specs: &[String],
+) -> CliResult<
+    tally_types::codec::BoundedVec<Collateral, { tally_types::limits::MAX_REPO_COLLATERAL }>,
+> {
+    let mut out = Vec::new();
+    for s in specs {
+        let (inst, amount) = s.rsplit_once(':').ok_or_else(|| {
+            CliError::Usage(format!("collateral is INSTRUMENT:AMOUNT, got {s:?}"))
+        })?;
+        let (id, scale) = instrument(ctx, inst)?;
+        out.push(Collateral {
+            instrument: id,
+            amount: parse_decimal(amount, scale, "collateral amount")?,
+        });
+    }
+    tally_types::codec::BoundedVec::new(out).ok_or_else(|| {
+        CliError::Usage(format!(
+            "at most {} collateral positions",
+            tally_types::limits::MAX_REPO_COLLATERAL
+        ))
+    })
+}
+
+/// `tally repo …`
+pub fn repo(ctx: &Ctx, cmd: &RepoCmd) -> CliResult {
+    match cmd {
+        RepoCmd::Show { id } => {
+            let r = ctx
+                .client
+                .repo(tally_types::RepoId(*id), ctx.reader()?.as_ref())?;
+            if ctx.json() {
+                return ctx.print_json(&r);
+            }
+            crate::out!("repo           {}  ({})", r.id, r.status);
+            crate::out!("borrower       account {}", r.borrower_account);
+            crate::out!("lender         account {}", r.lender_account);
+            crate::out!("collateral     {}", r.collateral);
+            crate::out!(
+                "cash           {} of instrument {} at {}",
+                r.cash_amount,
+                r.cash_instrument,
+                r.rate
+            );
+            crate::out!("opened         {}", Timestamp(r.opened_at_ms));
+            crate::out!(
+                "maturity       {}",
+                r.maturity.as_deref().unwrap_or("open-ended")
+            );
+            crate::out!("manufactured   {}", r.manufactured);
+            if let Some(f) = &r.failure {
+                crate::out!("last close     FAILED: {f}");
+            }
+            Ok(())
+        }
+        RepoCmd::Open {
+            id,
+            borrower_account,
+            lender_account,
+            collateral: c,
+            cash,
+            cash_amount,
+            rate,
+            maturity,
+            send: s,
+        } => {
+            let (cash_id, cash_scale) = instrument(ctx, cash)?;
+            let maturity = maturity
+                .as_ref()
+                .map(|d| {
+                    Date::parse(d)
+                        .ok_or_else(|| CliError::Usage(format!("maturity YYYY-MM-DD: {d:?}")))
+                })
+                .transpose()?;
+            let op = OpenRepo {
+                repo: tally_types::RepoId(*id),
+                borrower_account: parse_account(borrower_account)?,
+                lender_account: parse_account(lender_account)?,
+                collateral: collateral(ctx, c)?,
+                cash_instrument: cash_id,
+                cash_amount: parse_decimal(cash_amount, cash_scale, "cash amount")?,
+                rate: parse_rate(rate)?,
+                maturity,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        RepoCmd::Close { id, send: s } => {
+            let op = CloseRepo {
+                repo: tally_types::RepoId(*id),
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        RepoCmd::Substitute {
+            id,
+            give_back,
+            deliver,
+            send: s,
+        } => {
+            let op = SubstituteCollateral {
+                repo: tally_types::RepoId(*id),
+                give_back: collateral(ctx, give_back)?,
+                deliver: collateral(ctx, deliver)?,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+    }
+}
+
 fn parse_rate(s: &str) -> CliResult<Rate> {
     Rate::parse_percent(s)
         .ok_or_else(|| CliError::Usage(format!("rate must be a percentage like 4.125, got {s:?}")))

@@ -113,6 +113,11 @@ enum Command {
         #[command(subcommand)]
         command: lifecycle::StripsCmd,
     },
+    /// Repo: open, close, substitute collateral, show.
+    Repo {
+        #[command(subcommand)]
+        command: lifecycle::RepoCmd,
+    },
     /// Transactions: show, wait.
     Tx {
         #[command(subcommand)]
@@ -234,6 +239,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Auction { command } => lifecycle::auction(&ctx, &command),
         Command::Servicing { command } => lifecycle::servicing(&ctx, &command),
         Command::Strips { command } => lifecycle::strips(&ctx, &command),
+        Command::Repo { command } => lifecycle::repo(&ctx, &command),
         Command::Tx { command } => client_cmds::tx(&ctx, &command),
         Command::Block { command } => client_cmds::block(&ctx, &command),
         Command::Blocks(args) => client_cmds::blocks(&ctx, &args),

@@ -4,7 +4,8 @@ use crate::schema::DistributionKind;
 use tally_types::model::AccountKind;
 use tally_types::ops::ReasonCode;
 use tally_types::{
-    AccountId, Amount, AuctionId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate, ResultCode,
+    AccountId, Amount, AuctionId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate, RepoId,
+    ResultCode,
 };
 
 /// Why units moved.
@@ -34,6 +35,8 @@ pub enum MoveKind {
     Redemption,
     /// A note stripped into components, or components reconstituted into the note.
     Strip,
+    /// A leg of a repo's opening, closing or collateral substitution.
+    Repo,
 }
 
 /// Something that happened, in the order it happened.
@@ -220,6 +223,26 @@ pub enum Event {
         /// Par stripped.
         amount: Amount,
     },
+    /// A repo opened.
+    RepoOpened(RepoId),
+    /// A repo closed: collateral returned, repurchase price paid.
+    RepoClosed {
+        /// Repo.
+        repo: RepoId,
+        /// Cash paid by the borrower: the repurchase price less manufactured payments.
+        paid: Amount,
+        /// Coupons on the collateral received by the lender and netted.
+        manufactured: Amount,
+    },
+    /// A repo's closing legs could not settle; either party may retry.
+    RepoFailed {
+        /// Repo.
+        repo: RepoId,
+        /// Why.
+        code: ResultCode,
+    },
+    /// A repo's collateral was substituted.
+    CollateralSubstituted(RepoId),
     /// Components were reconstituted into par of the note.
     Reconstituted {
         /// Account.

@@ -21,5 +21,6 @@ pub mod store;
 
 pub use block::{BlockEnv, BlockError, Genesis, GenesisError, Ledger};
 pub use events::{BlockOutcome, Event, MoveKind, Receipt};
+pub use exec::repurchase_price;
 pub use query::StateReader;
 pub use store::{Commit, MemStore, Store};

@@ -174,4 +174,8 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     ) -> Option<InstrumentId> {
         self.read(&keys::interest_component(issuer, date))
     }
+    /// A repo.
+    pub fn repo(&self, id: tally_types::RepoId) -> Option<crate::schema::RepoRecord> {
+        self.read(&keys::repo(id))
+    }
 }

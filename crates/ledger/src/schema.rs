@@ -12,9 +12,9 @@ use tally_types::limits::*;
 use tally_types::model::{
     AccountKind, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey,
 };
-use tally_types::ops::BidKind;
+use tally_types::ops::{BidKind, Collateral};
 use tally_types::{
-    AccountId, Amount, AuctionId, Date, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate,
+    AccountId, Amount, AuctionId, Date, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate, RepoId,
     ResultCode, Timestamp,
 };
 
@@ -70,6 +70,8 @@ pub mod tag {
     pub const STRIPS: u8 = 0x18;
     /// Interest component by (issuer, payment date).
     pub const INTEREST_COMPONENT: u8 = 0x19;
+    /// Repo by id.
+    pub const REPO: u8 = 0x1a;
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -254,6 +256,10 @@ pub mod keys {
             &[issuer.as_bytes(), &date.0.to_be_bytes()],
         )
     }
+    /// A repo.
+    pub fn repo(id: RepoId) -> Vec<u8> {
+        key(tag::REPO, &[&id.0.to_be_bytes()])
+    }
     /// The whole table with tag `t`: `[start, end)`.
     pub fn table(t: u8) -> (Vec<u8>, Vec<u8>) {
         (vec![t], vec![t + 1])
@@ -274,7 +280,7 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 
 /// A lifecycle event waiting for its moment in the schedule table. Within one moment the
 /// kinds run in this order: coupon record dates, auction closes, auction issues,
-/// maturities.
+/// maturities, repo closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scheduled {
     /// A coupon of `instrument` falls due on `date`: its holders of record are paid.
@@ -285,6 +291,8 @@ pub enum Scheduled {
     AuctionIssue(AuctionId),
     /// An instrument matures: principal (and the last coupon) are paid and it is burned.
     Maturity(InstrumentId),
+    /// A term repo's closing legs settle.
+    RepoClose(RepoId),
 }
 
 impl Scheduled {
@@ -308,6 +316,10 @@ impl Scheduled {
                 id[..8].copy_from_slice(&i.0.to_be_bytes());
                 3
             }
+            Self::RepoClose(r) => {
+                id[..8].copy_from_slice(&r.0.to_be_bytes());
+                4
+            }
         };
         (kind, id)
     }
@@ -327,6 +339,7 @@ impl Scheduled {
             1 => Self::AuctionClose(AuctionId(first)),
             2 => Self::AuctionIssue(AuctionId(first)),
             3 => Self::Maturity(InstrumentId(first)),
+            4 => Self::RepoClose(RepoId(first)),
             other => panic!("corrupt schedule key kind {other}"),
         };
         (at, event)
@@ -949,6 +962,62 @@ codec_struct!(DistributionRecord {
     unpaid,
     retained,
     holders,
+});
+
+stored_enum!(
+    /// Where a repo is.
+    RepoStatus {
+        /// Collateral with the lender, cash with the borrower.
+        Open = 0,
+        /// The closing legs could not settle; either party may retry.
+        Failed = 1,
+        /// Closed: collateral back, repurchase price paid.
+        Closed = 2,
+    }
+);
+
+/// A repo: a sale of collateral for cash with an agreed repurchase.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoRecord {
+    /// Delivers collateral, receives cash.
+    pub borrower_account: AccountId,
+    /// Receives collateral, pays cash.
+    pub lender_account: AccountId,
+    /// Collateral now with the lender.
+    pub collateral: BoundedVec<Collateral, MAX_REPO_COLLATERAL>,
+    /// Cash lent.
+    pub cash_instrument: InstrumentId,
+    /// Cash amount.
+    pub cash_amount: Amount,
+    /// Repo rate (ACT/360).
+    pub rate: Rate,
+    /// Opening moment.
+    pub opened_at: Timestamp,
+    /// Closing date, if a term repo.
+    pub maturity: Option<Date>,
+    /// Where it is.
+    pub status: RepoStatus,
+    /// The code that refused the last close attempt (0 if none).
+    pub failure: u16,
+    /// Coupons the lender received on collateral since `counted_to`, netted off the
+    /// repurchase price (manufactured payments), counted up to `counted_to`.
+    pub manufactured: Amount,
+    /// Coupons with a record moment after this instant are not yet counted.
+    pub counted_to: Timestamp,
+}
+codec_struct!(RepoRecord {
+    borrower_account,
+    lender_account,
+    collateral,
+    cash_instrument,
+    cash_amount,
+    rate,
+    opened_at,
+    maturity,
+    status,
+    failure,
+    manufactured,
+    counted_to,
 });
 
 /// Encodes a record for storage.

@@ -12,8 +12,8 @@ use tally_types::codec::Text;
 use tally_types::model::*;
 use tally_types::ops::*;
 use tally_types::{
-    AccountId, Amount, AuctionId, Date, InstrumentId, Lei, Operation, PrivateKey, Rate, ResultCode,
-    Timestamp,
+    AccountId, Amount, AuctionId, Date, InstrumentId, Lei, Operation, PrivateKey, Rate, RepoId,
+    ResultCode, Timestamp,
 };
 
 const BILL: InstrumentId = InstrumentId(50);
@@ -846,4 +846,182 @@ fn strips_split_and_rebuild_a_note_and_components_pay_on_their_dates() {
         StateReader(&sb.store).instrument(ids[0].1).unwrap().status,
         tally_ledger::schema::InstrumentStatus::Matured
     );
+}
+
+fn open_repo(id: u64, face: Amount, cash: Amount, rate: &str, maturity: Option<&str>) -> Operation {
+    Operation::OpenRepo(OpenRepo {
+        repo: RepoId(id),
+        borrower_account: member("dealer-a").account,
+        lender_account: member("dealer-b").account,
+        collateral: tally_types::codec::BoundedVec::new(vec![Collateral {
+            instrument: UST_2034,
+            amount: face,
+        }])
+        .unwrap(),
+        cash_instrument: USD,
+        cash_amount: cash,
+        rate: pct(rate),
+        maturity: maturity.map(date),
+    })
+}
+
+#[test]
+fn repos_open_close_fail_and_net_manufactured_coupons() {
+    let mut sb = Sandbox::demo();
+    let (a, b) = (member("dealer-a"), member("dealer-b"));
+    let bal =
+        |sb: &Sandbox, acc: AccountId, i: InstrumentId| StateReader(&sb.store).balance(acc, i);
+    let (a0, b0) = (bal(&sb, a.account, USD), bal(&sb, b.account, USD));
+
+    // Both parties must approve.
+    let op = open_repo(1, 102_000_000, 100_000_000, "4.30", Some("2026-11-30"));
+    assert_eq!(
+        sb.submit(&[&a.key()], vec![op.clone()]).code,
+        ResultCode::Unauthorized
+    );
+    let r = sb.submit(&[&a.key(), &b.key()], vec![op]);
+    assert!(r.is_ok(), "{:?}", r.code);
+    assert_eq!(bal(&sb, b.account, UST_2034), 102_000_000);
+    assert_eq!(bal(&sb, a.account, USD), a0 + 100_000_000);
+    // A term repo is not closed on request.
+    let close = |id| Operation::CloseRepo(CloseRepo { repo: RepoId(id) });
+    assert_eq!(
+        sb.submit(&[&a.key()], vec![close(1)]).code,
+        ResultCode::RepoNotOpen
+    );
+    // At its maturity (7 days: 2026-11-23 → 30): $1,000,000.00 at 4.30% → 836.11 interest.
+    let out = sb.advance_block(date("2026-11-30").start().0 - sb.time.0, &[]);
+    assert!(
+        events_of(&out).contains(&Event::RepoClosed {
+            repo: RepoId(1),
+            paid: 100_083_611,
+            manufactured: 0
+        }),
+        "{:?}",
+        out.block_events
+    );
+    assert_eq!(bal(&sb, b.account, UST_2034), 0);
+    assert_eq!(bal(&sb, a.account, USD), a0 - 83_611);
+    assert_eq!(bal(&sb, b.account, USD), b0 + 83_611);
+
+    // A close that cannot settle is recorded as failed, then retried by a party.
+    let r = sb.submit(
+        &[&a.key(), &b.key()],
+        vec![open_repo(
+            2,
+            50_000_000,
+            40_000_000,
+            "5",
+            Some("2026-12-07"),
+        )],
+    );
+    assert!(r.is_ok(), "{:?}", r.code);
+    let cu = member("custodian");
+    let lend_away = Leg {
+        from: b.account,
+        to: cu.account,
+        instrument: UST_2034,
+        amount: 50_000_000,
+    };
+    assert!(
+        sb.submit(
+            &[&b.key()],
+            vec![Operation::Transfer(Transfer { leg: lend_away })]
+        )
+        .is_ok()
+    );
+    let out = sb.advance_block(date("2026-12-07").start().0 - sb.time.0, &[]);
+    assert!(events_of(&out).contains(&Event::RepoFailed {
+        repo: RepoId(2),
+        code: ResultCode::InsufficientBalance
+    }));
+    assert_eq!(
+        StateReader(&sb.store).repo(RepoId(2)).unwrap().status,
+        tally_ledger::schema::RepoStatus::Failed
+    );
+    assert_eq!(
+        sb.submit(&[&a.key()], vec![close(2)]).code,
+        ResultCode::InsufficientBalance
+    );
+    let back = Leg {
+        from: cu.account,
+        to: b.account,
+        instrument: UST_2034,
+        amount: 50_000_000,
+    };
+    assert!(
+        sb.submit(
+            &[&cu.key()],
+            vec![Operation::Transfer(Transfer { leg: back })]
+        )
+        .is_ok()
+    );
+    let r = sb.submit(&[&a.key()], vec![close(2)]);
+    assert!(r.is_ok(), "{:?}", r.code);
+    assert_eq!(
+        StateReader(&sb.store).repo(RepoId(2)).unwrap().status,
+        tally_ledger::schema::RepoStatus::Closed
+    );
+
+    // An open-ended repo over the 2027-05-15 coupon: the lender, holder of record, gets
+    // the coupon; at close it is netted off the repurchase price (manufactured payment).
+    let t = member("treasury");
+    fund_treasury(&mut sb, t.account, 10_000_000 * DOLLAR);
+    set_servicing(&mut sb, t.account);
+    let r = sb.submit(
+        &[&a.key(), &b.key()],
+        vec![open_repo(3, 1_000_000_000, 980_000_000, "4.30", None)],
+    );
+    assert!(r.is_ok(), "{:?}", r.code);
+    // Substitute: $1,000,000 of face back, $500,000 of a second note delivered instead.
+    let other = InstrumentId(90);
+    let mut note = tally_ledger::demo::treasury_note();
+    note.instrument = other;
+    note.ids = SecurityIds::default();
+    let r = sb.submit(
+        &[&t.key()],
+        vec![
+            Operation::CreateInstrument(note),
+            Operation::Mint(Mint {
+                instrument: other,
+                to: a.account,
+                amount: 50_000_000,
+            }),
+        ],
+    );
+    assert!(r.is_ok(), "{:?}", r.code);
+    let coll = |c: Vec<Collateral>| tally_types::codec::BoundedVec::new(c).unwrap();
+    let sub = Operation::SubstituteCollateral(SubstituteCollateral {
+        repo: RepoId(3),
+        give_back: coll(vec![Collateral {
+            instrument: UST_2034,
+            amount: 100_000_000,
+        }]),
+        deliver: coll(vec![Collateral {
+            instrument: other,
+            amount: 50_000_000,
+        }]),
+    });
+    let r = sb.submit(&[&a.key(), &b.key()], vec![sub]);
+    assert!(r.is_ok(), "{:?}", r.code);
+    assert_eq!(bal(&sb, b.account, UST_2034), 900_000_000);
+    assert_eq!(bal(&sb, b.account, other), 50_000_000);
+    let opened = sb.time;
+    sb.advance(date("2027-05-15").start().0 - sb.time.0, &[]);
+    for _ in 0..3 {
+        sb.block(&[]);
+    }
+    let (a1, b1) = (bal(&sb, a.account, USD), bal(&sb, b.account, USD));
+    let r = sb.submit(&[&b.key()], vec![close(3)]);
+    assert!(r.is_ok(), "{:?}", r.code);
+    // 900,000,000 units × 0.020625 = 18,562,500 cents received by the lender (the second
+    // note is not serviced: it paid nothing).
+    let days = u64::from(sb.time.date().0 - opened.date().0);
+    let price = tally_ledger::repurchase_price(980_000_000, pct("4.30"), days).unwrap();
+    let repo = StateReader(&sb.store).repo(RepoId(3)).unwrap();
+    assert_eq!(repo.manufactured, 18_562_500);
+    assert_eq!(bal(&sb, a.account, USD), a1 - (price - 18_562_500));
+    assert_eq!(bal(&sb, b.account, USD), b1 + (price - 18_562_500));
+    assert_eq!(bal(&sb, a.account, UST_2034), 1_000_000_000);
+    assert_eq!(bal(&sb, a.account, other), 50_000_000);
 }

@@ -550,6 +550,15 @@ impl Client {
         )
     }
 
+    /// `GET /repo/{id}`: a repo (to its parties, regulators and auditors).
+    pub fn repo(
+        &self,
+        id: tally_types::RepoId,
+        key: Option<&PrivateKey>,
+    ) -> Result<RepoInfo, SdkError> {
+        self.get_json(&format!("/repo/{}", id.0), key)
+    }
+
     /// `GET /instrument/{id}/strips`: principal and interest components of a note.
     pub fn strips(&self, id_isin_or_cusip: &str) -> Result<StripsInfo, SdkError> {
         self.get_json(

@@ -33,7 +33,7 @@ pub mod types {
     pub use tally_node::http::error::ErrorBody;
     pub use tally_node::http::lifecycle::{
         AuctionBids, AuctionInfo, AuctionResultInfo, BidInfo, BidderInfo, DistributionInfo,
-        InterestComponentInfo, ServicingInfo, StripsInfo,
+        InterestComponentInfo, RepoInfo, ServicingInfo, StripsInfo,
     };
     pub use tally_node::http::types::*;
 }

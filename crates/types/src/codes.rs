@@ -95,6 +95,8 @@ result_codes! {
     InvalidAuctionTerms = 311,
     /// A bid's rate is off the tick or its amount below the minimum to bid.
     InvalidBid = 312,
+    /// Repo terms are inconsistent (collateral, cash, rate or maturity).
+    InvalidRepoTerms = 313,
     /// An interest component of the amount stripped or reconstituted is not a whole
     /// multiple of the component's increment.
     InvalidStripAmount = 315,
@@ -131,6 +133,10 @@ result_codes! {
     AuctionExists = 414,
     /// The auction has no bid with this sequence number.
     BidNotFound = 415,
+    /// No repo has this id.
+    RepoNotFound = 416,
+    /// A repo with this id exists.
+    RepoExists = 417,
     /// The account has no unpaid entitlement in this distribution.
     EntitlementNotFound = 418,
 
@@ -170,6 +176,8 @@ result_codes! {
     BidAccountMismatch = 516,
     /// The instrument is not eligible for STRIPS (no principal component enabled).
     NotStripsEligible = 517,
+    /// The repo is closed, or a term repo not yet failed (it closes at its maturity).
+    RepoNotOpen = 518,
     /// The instrument is announced for auction and not issued yet.
     InstrumentNotIssued = 519,
     /// The instrument's register is closed while a coupon or redemption is paid to its

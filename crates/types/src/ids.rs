@@ -341,6 +341,10 @@ numeric_id!(
     /// A Treasury auction, chosen by the issuer that announces it (unique ledger-wide).
     AuctionId(u64)
 );
+numeric_id!(
+    /// A repo, chosen by its parties (unique ledger-wide).
+    RepoId(u64)
+);
 
 /// A 32-byte digest (SHA-256), used for transaction ids, instruction ids, hash-locks and roots.
 #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]

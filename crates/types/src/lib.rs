@@ -17,7 +17,7 @@ pub mod tx;
 pub use amount::{Amount, Rate};
 pub use codes::ResultCode;
 pub use ids::{
-    AccountId, AuctionId, Country, Currency, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei,
+    AccountId, AuctionId, Country, Currency, Cusip, Hash32, HoldId, InstrumentId, Isin, Lei, RepoId,
 };
 pub use ops::Operation;
 pub use time::{Date, Timestamp};

@@ -40,3 +40,5 @@ pub const MAX_BIDS_PER_AUCTION: u32 = 10_000;
 /// How far ahead of the block time an auction may close, and its issue follow the close
 /// (30 days).
 pub const MAX_AUCTION_LEAD_MS: u64 = 30 * 86_400_000;
+/// Collateral positions in one repo.
+pub const MAX_REPO_COLLATERAL: usize = 8;

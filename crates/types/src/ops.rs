@@ -5,7 +5,7 @@ use crate::amount::Amount;
 use crate::amount::Rate;
 use crate::codec::{BoundedVec, Text};
 use crate::codec_struct;
-use crate::ids::{AccountId, AuctionId, Hash32, HoldId, InstrumentId, Lei};
+use crate::ids::{AccountId, AuctionId, Hash32, HoldId, InstrumentId, Lei, RepoId};
 use crate::limits::*;
 use crate::model::*;
 use crate::time::Date;
@@ -514,6 +514,58 @@ payload!(
     }
 );
 
+/// A position of a repo's collateral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Collateral {
+    /// The security.
+    pub instrument: InstrumentId,
+    /// Par, in its minor units.
+    pub amount: Amount,
+}
+codec_struct!(Collateral { instrument, amount });
+
+payload!(
+    /// Open a repo (both owners approve): collateral moves from the borrower to the
+    /// lender and cash from the lender to the borrower, atomically. It closes at the
+    /// maturity (a term repo) or when either party asks (open-ended).
+    OpenRepo {
+        /// New repo id.
+        repo: RepoId,
+        /// The borrower's account: delivers collateral, receives cash.
+        borrower_account: AccountId,
+        /// The lender's account: receives collateral, pays cash.
+        lender_account: AccountId,
+        /// Collateral, one position per instrument.
+        collateral: BoundedVec<Collateral, MAX_REPO_COLLATERAL>,
+        /// Cash lent.
+        cash_instrument: InstrumentId,
+        /// Cash amount, in its minor units.
+        cash_amount: Amount,
+        /// Repo rate (ACT/360).
+        rate: Rate,
+        /// Closing date (start of day, UTC); none for an open-ended repo.
+        maturity: Option<Date>,
+    }
+);
+payload!(
+    /// Close an open-ended repo, or retry the close of a failed one (either party).
+    CloseRepo {
+        /// Repo.
+        repo: RepoId,
+    }
+);
+payload!(
+    /// Swap collateral of an open repo (both owners approve), atomically.
+    SubstituteCollateral {
+        /// Repo.
+        repo: RepoId,
+        /// Collateral returned to the borrower.
+        give_back: BoundedVec<Collateral, MAX_REPO_COLLATERAL>,
+        /// Collateral the borrower delivers instead.
+        deliver: BoundedVec<Collateral, MAX_REPO_COLLATERAL>,
+    }
+);
+
 macro_rules! operations {
     ($($(#[$doc:meta])* $variant:ident($payload:ident) = $tag:literal,)*) => {
         /// One typed operation of a transaction.
@@ -635,6 +687,12 @@ operations! {
     Strip(Strip) = 35,
     /// See [Reconstitute].
     Reconstitute(Reconstitute) = 36,
+    /// See [OpenRepo].
+    OpenRepo(OpenRepo) = 37,
+    /// See [CloseRepo].
+    CloseRepo(CloseRepo) = 38,
+    /// See [SubstituteCollateral].
+    SubstituteCollateral(SubstituteCollateral) = 39,
 }
 
 impl Instruct {

@@ -6,6 +6,8 @@ mod holds;
 mod identity;
 mod instructions;
 mod instruments;
+mod repo;
+pub use repo::repurchase_price;
 mod servicing;
 mod strips;
 mod supervision;
@@ -589,6 +591,9 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             O::EnableStrips(p) => self.enable_strips(p),
             O::Strip(p) => self.strip(p),
             O::Reconstitute(p) => self.reconstitute(p),
+            O::OpenRepo(p) => self.open_repo(p),
+            O::CloseRepo(p) => self.close_repo(p),
+            O::SubstituteCollateral(p) => self.substitute_collateral(p),
         }
     }
 }

@@ -419,6 +419,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
                     self.maturity_due(id);
                     1
                 }
+                Scheduled::RepoClose(r) => self.close_repo_due(r),
             };
             budget = budget.saturating_sub(work);
         }

@@ -241,6 +241,22 @@ pub fn operation(op: &Operation) -> Value {
         Operation::Reconstitute(p) => json!({
             "account": p.account.0, "instrument": p.instrument.0, "amount": p.amount.to_string(),
         }),
+        Operation::OpenRepo(p) => json!({
+            "repo": p.repo.0,
+            "borrower_account": p.borrower_account.0,
+            "lender_account": p.lender_account.0,
+            "collateral": collateral_json(&p.collateral),
+            "cash_instrument": p.cash_instrument.0,
+            "cash_amount": p.cash_amount.to_string(),
+            "rate": p.rate.to_percent_string(),
+            "maturity": p.maturity.map(|d| d.to_string()),
+        }),
+        Operation::CloseRepo(p) => json!({"repo": p.repo.0}),
+        Operation::SubstituteCollateral(p) => json!({
+            "repo": p.repo.0,
+            "give_back": collateral_json(&p.give_back),
+            "deliver": collateral_json(&p.deliver),
+        }),
     };
     if let Value::Object(map) = &mut v {
         map.insert("op".into(), Value::String(op.name().to_string()));
@@ -272,7 +288,17 @@ fn move_kind(k: &MoveKind) -> (String, Option<u16>) {
         MoveKind::Coupon => ("coupon".into(), None),
         MoveKind::Redemption => ("redemption".into(), None),
         MoveKind::Strip => ("strip".into(), None),
+        MoveKind::Repo => ("repo".into(), None),
     }
+}
+
+/// Repo collateral positions.
+pub fn collateral_json(c: &[tally_types::ops::Collateral]) -> Value {
+    Value::Array(
+        c.iter()
+            .map(|x| json!({"instrument": x.instrument.0, "amount": x.amount.to_string()}))
+            .collect(),
+    )
 }
 
 /// A price in millionths per 100 of par as a decimal string (`98.679236`).
@@ -460,6 +486,20 @@ pub fn event(e: &Event) -> Value {
         ),
         Event::InstrumentMatured(i) => ("instrument_matured", json!({"instrument": i.0})),
         Event::StripsEnabled(i) => ("strips_enabled", json!({"instrument": i.0})),
+        Event::RepoOpened(r) => ("repo_opened", json!({"repo": r.0})),
+        Event::RepoClosed {
+            repo,
+            paid,
+            manufactured,
+        } => (
+            "repo_closed",
+            json!({"repo": repo.0, "paid": paid.to_string(), "manufactured": manufactured.to_string()}),
+        ),
+        Event::RepoFailed { repo, code } => (
+            "repo_failed",
+            json!({"repo": repo.0, "code": code.code(), "name": code.name()}),
+        ),
+        Event::CollateralSubstituted(r) => ("collateral_substituted", json!({"repo": r.0})),
         Event::Stripped {
             account,
             instrument,
@@ -521,6 +561,7 @@ pub fn operation_accounts(op: &Operation) -> Vec<AccountId> {
         Operation::ClaimEntitlement(p) => vec![p.account],
         Operation::Strip(p) => vec![p.account],
         Operation::Reconstitute(p) => vec![p.account],
+        Operation::OpenRepo(p) => vec![p.borrower_account, p.lender_account],
         _ => Vec::new(),
     }
 }

@@ -455,3 +455,78 @@ pub(super) async fn strips(
             ApiError::not_found(format!("no note or bond {id:?} (an id, ISIN or CUSIP)"))
         })
 }
+
+/// A repo.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RepoInfo {
+    /// Repo id.
+    pub id: u64,
+    /// open, failed or closed.
+    pub status: String,
+    /// The borrower's account.
+    pub borrower_account: u64,
+    /// The lender's account.
+    pub lender_account: u64,
+    /// Collateral with the lender: `[{instrument, amount}]`.
+    #[schema(value_type = Object)]
+    pub collateral: serde_json::Value,
+    /// Cash instrument.
+    pub cash_instrument: u64,
+    /// Cash lent (minor units).
+    pub cash_amount: String,
+    /// Repo rate (percent, ACT/360).
+    pub rate: String,
+    /// Opening instant (ms).
+    pub opened_at_ms: u64,
+    /// Closing date of a term repo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maturity: Option<String>,
+    /// The rule that refused the last close, if it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// Coupons received by the lender on the collateral, counted so far (netted at close).
+    pub manufactured: String,
+}
+
+/// A repo (to its two parties, regulators and auditors).
+#[utoipa::path(get, path = "/repo/{id}", tag = "lifecycle",
+    params(("id" = u64, Path)), security(("read_token" = [])),
+    responses((status = 200, body = RepoInfo), (status = 401, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn repo(
+    State(api): State<Api>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Json<RepoInfo>, ApiError> {
+    let id = id
+        .parse::<u64>()
+        .map(tally_types::RepoId)
+        .map_err(|_| ApiError::param(format!("repo id must be a decimal u64, got {id:?}")))?;
+    let (rec, owners) = api
+        .state
+        .read(|r| {
+            let rec = r.repo(id)?;
+            let owners: Vec<tally_types::Lei> = [rec.borrower_account, rec.lender_account]
+                .into_iter()
+                .filter_map(|a| r.account(a).map(|a| a.owner))
+                .collect();
+            Some((rec, owners))
+        })
+        .ok_or_else(|| ApiError::not_found(format!("no repo {}", id.0)))?;
+    allow(&reader.0, &owners)?;
+    Ok(Json(RepoInfo {
+        id: id.0,
+        status: snake(rec.status.name()),
+        borrower_account: rec.borrower_account.0,
+        lender_account: rec.lender_account.0,
+        collateral: super::json::collateral_json(&rec.collateral),
+        cash_instrument: rec.cash_instrument.0,
+        cash_amount: rec.cash_amount.to_string(),
+        rate: rec.rate.to_percent_string(),
+        opened_at_ms: rec.opened_at.0,
+        maturity: rec.maturity.map(|d| d.to_string()),
+        failure: tally_types::ResultCode::from_code(rec.failure)
+            .filter(|c| *c != tally_types::ResultCode::Ok)
+            .map(|c| c.name().to_string()),
+        manufactured: rec.manufactured.to_string(),
+    }))
+}

@@ -111,6 +111,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(lifecycle::auction_bids))
         .routes(routes!(lifecycle::servicing))
         .routes(routes!(lifecycle::strips))
+        .routes(routes!(lifecycle::repo))
         .routes(routes!(proofs::holding))
         .routes(routes!(proofs::receipt))
         .routes(routes!(block_events))
