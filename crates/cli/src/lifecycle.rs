@@ -473,6 +473,103 @@ pub fn repo(ctx: &Ctx, cmd: &RepoCmd) -> CliResult {
     }
 }
 
+/// `tally fund …`
+#[derive(Subcommand, Debug)]
+pub enum FundCmd {
+    /// Publish a fund's NAV per share for a date (issuer); once per date.
+    Nav {
+        /// Fund (id, ISIN or CUSIP).
+        fund: String,
+        /// NAV per share, decimal (e.g. 1.000000).
+        #[arg(long)]
+        nav: String,
+        /// Valuation date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Declare a dividend on an equity or fund (issuer): holders at the end of the record
+    /// date are paid at the start of the next day, in cash or (funds) in new shares.
+    Dividend {
+        /// Equity or fund (id, ISIN or CUSIP).
+        instrument: String,
+        /// Cash per whole share, decimal (e.g. 0.25 or 0.000118).
+        #[arg(long)]
+        per_share: String,
+        /// Record date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        record_date: Option<String>,
+        /// Cash instrument (id, ISIN or CUSIP).
+        #[arg(long)]
+        cash: String,
+        /// The issuer's paying account.
+        #[arg(long)]
+        account: String,
+        /// Reinvest in shares at the record date's NAV (funds).
+        #[arg(long)]
+        reinvest: bool,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+fn date_or_today(ctx: &Ctx, d: Option<&String>) -> CliResult<Date> {
+    match d {
+        Some(d) => Date::parse(d).ok_or_else(|| CliError::Usage(format!("date YYYY-MM-DD: {d:?}"))),
+        None => Ok(Timestamp(chain_now(ctx)?).date()),
+    }
+}
+
+/// `tally fund …`
+pub fn fund(ctx: &Ctx, cmd: &FundCmd) -> CliResult {
+    match cmd {
+        FundCmd::Nav {
+            fund,
+            nav,
+            date,
+            send: s,
+        } => {
+            let op = PublishNav {
+                fund: instrument(ctx, fund)?.0,
+                date: date_or_today(ctx, date.as_ref())?,
+                nav: parse_price(nav)?,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        FundCmd::Dividend {
+            instrument: i,
+            per_share,
+            record_date,
+            cash,
+            account,
+            reinvest,
+            send: s,
+        } => {
+            let (id, scale) = instrument(ctx, i)?;
+            let (cash_id, cash_scale) = instrument(ctx, cash)?;
+            // Cash per whole share as an exact fraction: up to 18 decimals of a currency
+            // unit per 10^scale share minor units.
+            const PLACES: u32 = 12;
+            let per = parse_decimal(per_share, PLACES as u8, "per-share amount")?;
+            let num = per
+                .checked_mul(10u128.pow(u32::from(cash_scale)))
+                .ok_or_else(|| CliError::Usage("per-share amount too large".into()))?;
+            let den = 10u128.pow(PLACES + u32::from(scale));
+            let op = DeclareDividend {
+                instrument: id,
+                amount_per_unit: num,
+                per_units: den,
+                record_date: date_or_today(ctx, record_date.as_ref())?,
+                cash_instrument: cash_id,
+                paying_account: parse_account(account)?,
+                reinvest: *reinvest,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+    }
+}
+
 fn parse_rate(s: &str) -> CliResult<Rate> {
     Rate::parse_percent(s)
         .ok_or_else(|| CliError::Usage(format!("rate must be a percentage like 4.125, got {s:?}")))

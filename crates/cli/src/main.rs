@@ -118,6 +118,11 @@ enum Command {
         #[command(subcommand)]
         command: lifecycle::RepoCmd,
     },
+    /// Funds and equities: publish a NAV, declare a dividend (cash or reinvested).
+    Fund {
+        #[command(subcommand)]
+        command: lifecycle::FundCmd,
+    },
     /// Transactions: show, wait.
     Tx {
         #[command(subcommand)]
@@ -240,6 +245,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Servicing { command } => lifecycle::servicing(&ctx, &command),
         Command::Strips { command } => lifecycle::strips(&ctx, &command),
         Command::Repo { command } => lifecycle::repo(&ctx, &command),
+        Command::Fund { command } => lifecycle::fund(&ctx, &command),
         Command::Tx { command } => client_cmds::tx(&ctx, &command),
         Command::Block { command } => client_cmds::block(&ctx, &command),
         Command::Blocks(args) => client_cmds::blocks(&ctx, &args),

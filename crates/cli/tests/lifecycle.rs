@@ -322,4 +322,170 @@ fn auction_issue_and_redemption_through_the_cli() {
         human.contains("redemption") && human.contains("done"),
         "{human}"
     );
+
+    // STRIPS of the demo note (4.125% 2034): components created in one transaction.
+    cli.ok(&[
+        "--key",
+        "treasury",
+        "strips",
+        "enable",
+        "US91282CJL63",
+        "--first-id",
+        "100",
+    ]);
+    let st = cli.json(&["strips", "show", "US91282CJL63"]);
+    assert_eq!(st["principal_component"], 100);
+    let interest = st["interest"].as_array().unwrap().clone();
+    assert!(
+        interest.len() >= 16 && interest.iter().all(|x| x["component"].is_u64()),
+        "{st}"
+    );
+    // $1,000,000 of face stripped: each coupon component gets $20,625.00 (cents units).
+    cli.ok(&[
+        "--key",
+        "dealer-a",
+        "strips",
+        "strip",
+        "2",
+        "--account",
+        "300",
+        "--amount",
+        "1000000.00",
+    ]);
+    assert_eq!(bal("300", 2), "900000000");
+    assert_eq!(bal("300", 100), "100000000");
+    let first = interest[0]["component"].as_u64().unwrap();
+    assert_eq!(bal("300", first), "2062500");
+    // $100 is not a whole coupon component: refused with its rule.
+    let odd = cli.fails(
+        &[
+            "--key",
+            "dealer-a",
+            "strips",
+            "strip",
+            "2",
+            "--account",
+            "300",
+            "--amount",
+            "100.00",
+        ],
+        3,
+    );
+    assert!(odd.contains("InvalidStripAmount"), "{odd}");
+    cli.ok(&[
+        "--key",
+        "dealer-a",
+        "strips",
+        "reconstitute",
+        "2",
+        "--account",
+        "300",
+        "--amount",
+        "1000000.00",
+    ]);
+    assert_eq!(bal("300", 2), "1000000000");
+    assert_eq!(bal("300", 100), "0");
+
+    // An open-ended repo: $100,000 of the note against $99,000.00 at 4.30%, both dealers
+    // signing; a third party cannot read it, the parties can; closed on request.
+    cli.ok(&[
+        "--key",
+        "dealer-a",
+        "repo",
+        "open",
+        "--id",
+        "1",
+        "--borrower-account",
+        "300",
+        "--lender-account",
+        "400",
+        "--collateral",
+        "2:100000.00",
+        "--cash",
+        "1",
+        "--cash-amount",
+        "99000.00",
+        "--rate",
+        "4.30",
+        "--approver",
+        "dealer-b",
+    ]);
+    assert_eq!(bal("400", 2), "10000000");
+    let r = cli.json(&["--key", "dealer-b", "repo", "show", "1"]);
+    assert_eq!(
+        (r["status"].as_str(), r["rate"].as_str()),
+        (Some("open"), Some("4.3%"))
+    );
+    let denied = cli.fails(&["--key", "custodian", "repo", "show", "1"], 1);
+    assert!(denied.contains("may not read"), "{denied}");
+    cli.ok(&["--key", "dealer-b", "repo", "close", "1"]);
+    assert_eq!(
+        cli.json(&["--key", "dealer-a", "repo", "show", "1"])["status"],
+        "closed"
+    );
+    assert_eq!(bal("400", 2), "0");
+
+    // A money-market fund: NAV published, a dividend declared to be reinvested. It is
+    // paid at the start of tomorrow (the ledger tests cover the payment itself).
+    let mmf = CreateInstrument {
+        instrument: InstrumentId(62),
+        issuer: tally_ledger::demo::member("treasury").lei(),
+        name: Text::new("Demo Treasury MMF").unwrap(),
+        ids: SecurityIds::default(),
+        scale: 2,
+        min_increment: 1,
+        kind: InstrumentKind::Fund {
+            fund_kind: FundKind::Mmf,
+        },
+        policy: Policy::default(),
+    };
+    let path = write(
+        &work,
+        "mmf.json",
+        &serde_json::to_value(instrument_entry(&mmf)).unwrap(),
+    );
+    cli.ok(&["--key", "treasury", "instrument", "create", "--file", &path]);
+    cli.ok(&[
+        "--key",
+        "treasury",
+        "mint",
+        "--instrument",
+        "62",
+        "--to",
+        "300",
+        "--amount",
+        "1234567.89",
+    ]);
+    cli.ok(&[
+        "--key", "treasury", "fund", "nav", "62", "--nav", "1.000000",
+    ]);
+    let again = cli.fails(
+        &[
+            "--key", "treasury", "fund", "nav", "62", "--nav", "1.000001",
+        ],
+        3,
+    );
+    assert!(again.contains("NavExists"), "{again}");
+    cli.ok(&[
+        "--key",
+        "treasury",
+        "fund",
+        "dividend",
+        "62",
+        "--per-share",
+        "0.000118",
+        "--cash",
+        "1",
+        "--account",
+        "200",
+        "--reinvest",
+    ]);
+    let s = cli.json(&["servicing", "show", "62"]);
+    let d = &s["distributions"][0];
+    assert_eq!(
+        (d["kind"].as_str(), d["status"].as_str()),
+        (Some("reinvested"), Some("declared"))
+    );
+    // $0.000118 a share is 0.000118 cents per hundredth of a share.
+    assert_eq!(d["per_unit"], "59/500000");
 }

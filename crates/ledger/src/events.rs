@@ -37,6 +37,8 @@ pub enum MoveKind {
     Strip,
     /// A leg of a repo's opening, closing or collateral substitution.
     Repo,
+    /// A dividend paid in cash, or shares issued by reinvesting it.
+    Dividend,
 }
 
 /// Something that happened, in the order it happened.
@@ -223,6 +225,10 @@ pub enum Event {
         /// Par stripped.
         amount: Amount,
     },
+    /// A fund's NAV was published.
+    NavPublished(InstrumentId, tally_types::Date),
+    /// A dividend was declared.
+    DividendDeclared(InstrumentId, u32),
     /// A repo opened.
     RepoOpened(RepoId),
     /// A repo closed: collateral returned, repurchase price paid.

@@ -178,4 +178,8 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     pub fn repo(&self, id: tally_types::RepoId) -> Option<crate::schema::RepoRecord> {
         self.read(&keys::repo(id))
     }
+    /// A fund's NAV for a date, in millionths of the currency per whole share.
+    pub fn nav(&self, fund: InstrumentId, date: tally_types::Date) -> Option<u64> {
+        self.read(&keys::nav(fund, date))
+    }
 }

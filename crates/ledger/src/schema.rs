@@ -72,6 +72,8 @@ pub mod tag {
     pub const INTEREST_COMPONENT: u8 = 0x19;
     /// Repo by id.
     pub const REPO: u8 = 0x1a;
+    /// Fund NAV by (fund, date).
+    pub const NAV: u8 = 0x1c;
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -256,6 +258,10 @@ pub mod keys {
             &[issuer.as_bytes(), &date.0.to_be_bytes()],
         )
     }
+    /// A fund's NAV for a date.
+    pub fn nav(fund: InstrumentId, date: Date) -> Vec<u8> {
+        key(tag::NAV, &[&fund.0.to_be_bytes(), &date.0.to_be_bytes()])
+    }
     /// A repo.
     pub fn repo(id: RepoId) -> Vec<u8> {
         key(tag::REPO, &[&id.0.to_be_bytes()])
@@ -280,7 +286,7 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
 
 /// A lifecycle event waiting for its moment in the schedule table. Within one moment the
 /// kinds run in this order: coupon record dates, auction closes, auction issues,
-/// maturities, repo closes.
+/// maturities, repo closes, dividend record moments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scheduled {
     /// A coupon of `instrument` falls due on `date`: its holders of record are paid.
@@ -293,6 +299,8 @@ pub enum Scheduled {
     Maturity(InstrumentId),
     /// A term repo's closing legs settle.
     RepoClose(RepoId),
+    /// A declared dividend reaches its record moment.
+    Dividend(InstrumentId, u32),
 }
 
 impl Scheduled {
@@ -320,6 +328,11 @@ impl Scheduled {
                 id[..8].copy_from_slice(&r.0.to_be_bytes());
                 4
             }
+            Self::Dividend(i, seq) => {
+                id[..8].copy_from_slice(&i.0.to_be_bytes());
+                id[8..].copy_from_slice(&seq.to_be_bytes());
+                5
+            }
         };
         (kind, id)
     }
@@ -340,6 +353,7 @@ impl Scheduled {
             2 => Self::AuctionIssue(AuctionId(first)),
             3 => Self::Maturity(InstrumentId(first)),
             4 => Self::RepoClose(RepoId(first)),
+            5 => Self::Dividend(InstrumentId(first), second),
             other => panic!("corrupt schedule key kind {other}"),
         };
         (at, event)
@@ -898,6 +912,10 @@ stored_enum!(
         Coupon = 0,
         /// Principal (and, for a note or bond, the last coupon); units are burned.
         Redemption = 1,
+        /// A cash dividend on an equity or fund.
+        Dividend = 2,
+        /// A fund dividend reinvested in new shares at the record date's NAV.
+        Reinvested = 3,
     }
 );
 
@@ -910,6 +928,8 @@ stored_enum!(
         Paying = 1,
         /// Every holder of record visited.
         Done = 2,
+        /// Declared; waits for its record moment.
+        Declared = 3,
     }
 );
 

@@ -1025,3 +1025,116 @@ fn repos_open_close_fail_and_net_manufactured_coupons() {
     assert_eq!(bal(&sb, a.account, UST_2034), 1_000_000_000);
     assert_eq!(bal(&sb, a.account, other), 50_000_000);
 }
+
+#[test]
+fn dividends_in_cash_and_reinvested_money_market_shares() {
+    let mut sb = Sandbox::demo();
+    let (t, a, b) = (member("treasury"), member("dealer-a"), member("dealer-b"));
+    fund_treasury(&mut sb, t.account, 1_000_000 * DOLLAR);
+    let (fund, equity) = (InstrumentId(80), InstrumentId(81));
+    let create = |id: InstrumentId, scale: u8, kind: InstrumentKind| {
+        Operation::CreateInstrument(CreateInstrument {
+            instrument: id,
+            issuer: t.lei(),
+            name: Text::new("Fund or share").unwrap(),
+            ids: SecurityIds::default(),
+            scale,
+            min_increment: 1,
+            kind,
+            policy: Policy::default(),
+        })
+    };
+    let mint = |i, to, amount| {
+        Operation::Mint(Mint {
+            instrument: i,
+            to,
+            amount,
+        })
+    };
+    let r = sb.submit(
+        &[&t.key()],
+        vec![
+            create(
+                fund,
+                2,
+                InstrumentKind::Fund {
+                    fund_kind: FundKind::Mmf,
+                },
+            ),
+            create(equity, 0, InstrumentKind::Equity),
+            mint(fund, a.account, 123_456_789), // 1,234,567.89 shares
+            mint(fund, b.account, 10_000_000),
+            mint(equity, a.account, 1_000),
+            mint(equity, b.account, 333),
+        ],
+    );
+    assert!(r.is_ok(), "{:?}", r.code);
+    let today = sb.time.date();
+    let nav = |nav| {
+        Operation::PublishNav(PublishNav {
+            fund,
+            date: today,
+            nav,
+        })
+    };
+    assert!(sb.submit(&[&t.key()], vec![nav(1_000_000)]).is_ok());
+    assert_eq!(
+        sb.submit(&[&t.key()], vec![nav(1_000_001)]).code,
+        ResultCode::NavExists
+    );
+    let dividend = |instrument, amount_per_unit, per_units, reinvest| {
+        Operation::DeclareDividend(DeclareDividend {
+            instrument,
+            amount_per_unit,
+            per_units,
+            record_date: today,
+            cash_instrument: USD,
+            paying_account: t.account,
+            reinvest,
+        })
+    };
+    // An equity cannot reinvest; the bad declaration changes nothing.
+    assert_eq!(
+        sb.submit(&[&t.key()], vec![dividend(equity, 25, 1, true)])
+            .code,
+        ResultCode::InvalidDistribution
+    );
+    // Design §8: $0.000118 a share (118 cents per 1,000,000 share minor units),
+    // reinvested at NAV 1.00; and $0.25 a share on the equity, in cash.
+    let r = sb.submit(
+        &[&t.key()],
+        vec![
+            dividend(fund, 118, 1_000_000, true),
+            dividend(equity, 25, 1, false),
+        ],
+    );
+    assert!(r.is_ok(), "{:?}", r.code);
+    let bal =
+        |sb: &Sandbox, acc: AccountId, i: InstrumentId| StateReader(&sb.store).balance(acc, i);
+    let (a_cash, b_cash, t_cash) = (
+        bal(&sb, a.account, USD),
+        bal(&sb, b.account, USD),
+        bal(&sb, t.account, USD),
+    );
+    // Nothing is paid before the record date ends.
+    sb.block(&[]);
+    assert_eq!(bal(&sb, a.account, fund), 123_456_789);
+    sb.advance(Date(today.0 + 1).start().0 - sb.time.0, &[]);
+    sb.block(&[]);
+    // 1,234,567.89 × $0.000118 = $145.679… → $145.67 → 145.67 new shares.
+    assert_eq!(bal(&sb, a.account, fund), 123_456_789 + 14_567);
+    assert_eq!(bal(&sb, b.account, fund), 10_000_000 + 1_180);
+    // The equity pays cash: 1,000 × $0.25 and 333 × $0.25.
+    assert_eq!(bal(&sb, a.account, USD), a_cash + 25_000);
+    assert_eq!(bal(&sb, b.account, USD), b_cash + 8_325);
+    // The Treasury paid only the equity dividend in cash; the reinvested one stayed.
+    assert_eq!(bal(&sb, t.account, USD), t_cash - 33_325);
+    assert_eq!(StateReader(&sb.store).holding(t.account, USD).held, 0);
+    let state = StateReader(&sb.store);
+    for i in [fund, equity] {
+        let (_, d) = state.distributions(i, 10).pop().unwrap();
+        assert_eq!(d.status, DistributionStatus::Done);
+        assert_eq!(d.paid + d.unpaid + d.retained, d.gross);
+        assert!(!state.instrument(i).unwrap().book_closed);
+    }
+}

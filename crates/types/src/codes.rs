@@ -97,6 +97,8 @@ result_codes! {
     InvalidBid = 312,
     /// Repo terms are inconsistent (collateral, cash, rate or maturity).
     InvalidRepoTerms = 313,
+    /// Dividend terms are inconsistent (kind, amount, date, reinvestment without a NAV).
+    InvalidDistribution = 314,
     /// An interest component of the amount stripped or reconstituted is not a whole
     /// multiple of the component's increment.
     InvalidStripAmount = 315,
@@ -139,6 +141,8 @@ result_codes! {
     RepoExists = 417,
     /// The account has no unpaid entitlement in this distribution.
     EntitlementNotFound = 418,
+    /// A NAV is already published for this fund and date.
+    NavExists = 419,
 
     /// The available balance (balance less held and frozen amounts) is too small.
     InsufficientBalance = 500,

@@ -566,6 +566,40 @@ payload!(
     }
 );
 
+payload!(
+    /// Publish a fund's net asset value per share for a date (the issuer); once per date.
+    PublishNav {
+        /// The fund.
+        fund: InstrumentId,
+        /// The valuation date.
+        date: Date,
+        /// NAV per whole share, in millionths of the currency (1.000000 = 1,000,000).
+        nav: u64,
+    }
+);
+payload!(
+    /// Declare a cash dividend on an equity or fund (the issuer): holders of record at the
+    /// end of `record_date` are paid `amount_per_unit` cash minor units per
+    /// `per_units` minor units of the security; a fund may reinvest it in shares at the
+    /// NAV of the record date instead.
+    DeclareDividend {
+        /// Equity or fund.
+        instrument: InstrumentId,
+        /// Cash minor units paid …
+        amount_per_unit: Amount,
+        /// … per this many minor units of the security.
+        per_units: Amount,
+        /// Holders of record at the end of this date are paid (at the start of the next).
+        record_date: Date,
+        /// The cash paid.
+        cash_instrument: InstrumentId,
+        /// The issuer's paying account.
+        paying_account: AccountId,
+        /// Reinvest in new shares at the record date's NAV (funds only).
+        reinvest: bool,
+    }
+);
+
 macro_rules! operations {
     ($($(#[$doc:meta])* $variant:ident($payload:ident) = $tag:literal,)*) => {
         /// One typed operation of a transaction.
@@ -693,6 +727,10 @@ operations! {
     CloseRepo(CloseRepo) = 38,
     /// See [SubstituteCollateral].
     SubstituteCollateral(SubstituteCollateral) = 39,
+    /// See [PublishNav].
+    PublishNav(PublishNav) = 40,
+    /// See [DeclareDividend].
+    DeclareDividend(DeclareDividend) = 41,
 }
 
 impl Instruct {

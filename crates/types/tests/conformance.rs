@@ -308,6 +308,20 @@ fn lifecycle_operations() -> Vec<Operation> {
             maturity: Some(Date(8)),
         }),
         Operation::CloseRepo(CloseRepo { repo: RepoId(1) }),
+        Operation::PublishNav(PublishNav {
+            fund: InstrumentId(1),
+            date: Date(2),
+            nav: 1_000_000,
+        }),
+        Operation::DeclareDividend(DeclareDividend {
+            instrument: InstrumentId(1),
+            amount_per_unit: 118,
+            per_units: 1_000_000,
+            record_date: Date(3),
+            cash_instrument: InstrumentId(4),
+            paying_account: AccountId(5),
+            reinvest: true,
+        }),
         Operation::SubstituteCollateral(SubstituteCollateral {
             repo: RepoId(1),
             give_back: BoundedVec::new(vec![Collateral {
@@ -344,7 +358,7 @@ fn digest_of(ops: Vec<Operation>) -> (String, usize) {
 fn lifecycle_encoding_is_pinned() {
     let (digest, len) = digest_of(lifecycle_operations());
     assert_eq!(
-        digest, "e8968dcb52a005ce8cdb114e02e41a8b9799b0ef3fce3c416d8c466641827574",
+        digest, "5560bbd5049b76f8c0269881b57be1e21ae9f1e1427c4d5abb5390f4465dbf7d",
         "lifecycle encoding changed: {len} bytes"
     );
 }

@@ -594,6 +594,8 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             O::OpenRepo(p) => self.open_repo(p),
             O::CloseRepo(p) => self.close_repo(p),
             O::SubstituteCollateral(p) => self.substitute_collateral(p),
+            O::PublishNav(p) => self.publish_nav(p),
+            O::DeclareDividend(p) => self.declare_dividend(p),
         }
     }
 }

@@ -17,12 +17,27 @@ use crate::schema::{
 };
 use crate::store::Store;
 use tally_types::model::{InstrumentKind, Leg};
-use tally_types::ops::{ClaimEntitlement, SetServicing};
+use tally_types::ops::{ClaimEntitlement, DeclareDividend, PublishNav, SetServicing};
 use tally_types::{AccountId, Amount, Date, InstrumentId, ResultCode, Timestamp};
 
 /// Distributions advanced per block (each instrument has at most a coupon and a
 /// redemption open at once; this bounds the scan, not the work).
 const MAX_ACTIVE_SCANNED: usize = 256;
+
+fn move_kind(k: DistributionKind) -> MoveKind {
+    match k {
+        DistributionKind::Coupon => MoveKind::Coupon,
+        DistributionKind::Redemption => MoveKind::Redemption,
+        DistributionKind::Dividend | DistributionKind::Reinvested => MoveKind::Dividend,
+    }
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
 
 fn u64_at(k: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(k[at..at + 8].try_into().expect("8 key bytes"))
@@ -167,8 +182,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         self.open_distribution(id, DistributionKind::Redemption, date, per_unit, servicing);
     }
 
-    /// Records a distribution at its record moment, closes the register and tries to
-    /// hold the gross amount.
+    /// Records a distribution at its record moment and starts it.
     fn open_distribution(
         &mut self,
         id: InstrumentId,
@@ -177,37 +191,46 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         (num, den): (u128, u128),
         mut servicing: ServicingRecord,
     ) {
-        let Ok(mut inst) = self.instrument(id) else {
-            return;
-        };
         let seq = servicing.next_distribution;
         servicing.next_distribution += 1;
         self.st.put(keys::servicing(id), schema::encode(&servicing));
-        let gross = coupons::mul_div_floor(inst.total_supply, num, den).unwrap_or(Amount::MAX);
-        let mut rec = DistributionRecord {
+        let rec = DistributionRecord {
             kind,
             date,
             per_unit_num: num,
             per_unit_den: den,
             paying_account: servicing.paying_account,
             cash_instrument: servicing.cash_instrument,
-            status: DistributionStatus::Unfunded,
+            status: DistributionStatus::Declared,
             cursor: None,
-            supply: inst.total_supply,
-            gross,
+            supply: 0,
+            gross: 0,
             paid: 0,
             unpaid: 0,
             retained: 0,
             holders: 0,
         };
+        self.start_distribution(id, seq, rec);
+    }
+
+    /// The record moment: the register closes, the gross amount on the supply of record
+    /// is computed and held, and paying starts.
+    fn start_distribution(&mut self, id: InstrumentId, seq: u32, mut rec: DistributionRecord) {
+        let Ok(mut inst) = self.instrument(id) else {
+            return;
+        };
+        rec.supply = inst.total_supply;
+        rec.gross = coupons::mul_div_floor(inst.total_supply, rec.per_unit_num, rec.per_unit_den)
+            .unwrap_or(Amount::MAX);
+        rec.status = DistributionStatus::Unfunded;
         inst.book_closed = true;
         self.put_instrument(id, &inst);
         self.st.put(keys::active_distribution(id, seq), Vec::new());
         self.events.push(Event::DistributionStarted {
             instrument: id,
             seq,
-            kind,
-            gross,
+            kind: rec.kind,
+            gross: rec.gross,
         });
         if let Err(code) = self.fund(&mut rec) {
             self.events.push(Event::DistributionUnfunded {
@@ -217,6 +240,96 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             });
         }
         self.put_distribution(id, seq, &rec);
+    }
+
+    /// A declared dividend's record moment.
+    fn dividend_due(&mut self, id: InstrumentId, seq: u32) {
+        if let Some(rec) = self.distribution(id, seq)
+            && rec.status == DistributionStatus::Declared
+        {
+            self.start_distribution(id, seq, rec);
+        }
+    }
+
+    pub(crate) fn publish_nav(&mut self, op: &PublishNav) -> Check {
+        let fund = self.instrument(op.fund)?;
+        self.authorize(&fund.issuer, Level::Act)?;
+        if !matches!(fund.kind, InstrumentKind::Fund { .. }) || op.nav == 0 {
+            return fail(ResultCode::InvalidDistribution);
+        }
+        let k = keys::nav(op.fund, op.date);
+        if self.st.get(&k).is_some() {
+            return fail(ResultCode::NavExists);
+        }
+        self.st.put(k, schema::encode(&op.nav));
+        self.events.push(Event::NavPublished(op.fund, op.date));
+        Ok(())
+    }
+
+    pub(crate) fn declare_dividend(&mut self, op: &DeclareDividend) -> Check {
+        let inst = self.instrument(op.instrument)?;
+        self.authorize(&inst.issuer, Level::Act)?;
+        let is_fund = matches!(inst.kind, InstrumentKind::Fund { .. });
+        let kind_ok = is_fund || matches!(inst.kind, InstrumentKind::Equity);
+        if !kind_ok
+            || op.amount_per_unit == 0
+            || op.per_units == 0
+            || op.record_date < self.time.date()
+            || (op.reinvest && !is_fund)
+        {
+            return fail(ResultCode::InvalidDistribution);
+        }
+        if op.reinvest
+            && self
+                .st
+                .get(&keys::nav(op.instrument, op.record_date))
+                .is_none()
+        {
+            return fail(ResultCode::InvalidDistribution);
+        }
+        let cash = self.instrument(op.cash_instrument)?;
+        if !matches!(cash.kind, InstrumentKind::Cash { .. }) || cash.min_increment != 1 {
+            return fail(ResultCode::InvalidDistribution);
+        }
+        if self.account(op.paying_account)?.owner != inst.issuer {
+            return fail(ResultCode::AccountOwnerMismatch);
+        }
+        let mut servicing = self.servicing(op.instrument).unwrap_or(ServicingRecord {
+            paying_account: op.paying_account,
+            cash_instrument: op.cash_instrument,
+            next_distribution: 0,
+        });
+        let seq = servicing.next_distribution;
+        servicing.next_distribution += 1;
+        self.st
+            .put(keys::servicing(op.instrument), schema::encode(&servicing));
+        let g = gcd(op.amount_per_unit, op.per_units).max(1);
+        let rec = DistributionRecord {
+            kind: if op.reinvest {
+                DistributionKind::Reinvested
+            } else {
+                DistributionKind::Dividend
+            },
+            date: op.record_date,
+            per_unit_num: op.amount_per_unit / g,
+            per_unit_den: op.per_units / g,
+            paying_account: op.paying_account,
+            cash_instrument: op.cash_instrument,
+            status: DistributionStatus::Declared,
+            cursor: None,
+            supply: 0,
+            gross: 0,
+            paid: 0,
+            unpaid: 0,
+            retained: 0,
+            holders: 0,
+        };
+        self.put_distribution(op.instrument, seq, &rec);
+        let record_moment = Date(op.record_date.0.saturating_add(1)).start();
+        self.schedule(record_moment, Scheduled::Dividend(op.instrument, seq));
+        self.events
+            .push(Event::DividendDeclared(op.instrument, seq));
+        Ok(())
     }
 
     fn paying_leg(rec: &DistributionRecord, to: AccountId, amount: Amount) -> Leg {
@@ -252,10 +365,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             return;
         };
         let balance = h.balance;
-        let kind = match rec.kind {
-            DistributionKind::Coupon => MoveKind::Coupon,
-            DistributionKind::Redemption => MoveKind::Redemption,
-        };
+        let kind = move_kind(rec.kind);
         if rec.kind == DistributionKind::Redemption && balance > 0 {
             // Every unit is redeemed, held and frozen ones too; the records that locked
             // them become inert (a matured instrument never moves).
@@ -283,7 +393,12 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if amount == 0 {
             return;
         }
-        match self.move_units(&Self::paying_leg(rec, account, amount), Debit::Held, kind) {
+        let outcome = if rec.kind == DistributionKind::Reinvested {
+            self.reinvest(id, rec, account, amount)
+        } else {
+            self.move_units(&Self::paying_leg(rec, account, amount), Debit::Held, kind)
+        };
+        match outcome {
             Ok(()) => {
                 rec.paid += amount;
                 rec.holders += 1;
@@ -301,6 +416,51 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
                 });
             }
         }
+    }
+
+    /// Issues new fund shares worth `cash` at the record date's NAV, rounded down to the
+    /// fund's increment: `floor(cash · 10^(6 + share scale) / (NAV · 10^cash scale))`.
+    fn reinvest(
+        &mut self,
+        id: InstrumentId,
+        rec: &DistributionRecord,
+        account: AccountId,
+        cash: Amount,
+    ) -> Check {
+        let fund = self.instrument(id)?;
+        let cash_scale = self.instrument(rec.cash_instrument)?.scale;
+        let nav: u64 = self
+            .st
+            .get(&keys::nav(id, rec.date))
+            .map(|b| schema::decode(&b))
+            .ok_or(ResultCode::InvalidDistribution)?;
+        let pow = |e: u32| 10u128.checked_pow(e).ok_or(ResultCode::Overflow);
+        let num = pow(6 + u32::from(fund.scale))?;
+        let den = u128::from(nav)
+            .checked_mul(pow(u32::from(cash_scale))?)
+            .ok_or(ResultCode::Overflow)?;
+        let shares = coupons::mul_div_floor(cash, num, den).ok_or(ResultCode::Overflow)?;
+        let shares = shares - shares % fund.min_increment.max(1);
+        if shares == 0 {
+            return fail(ResultCode::ZeroAmount);
+        }
+        // The register is closed for this very distribution: the new shares are part of
+        // it, so they are issued with the register open and it is closed again after.
+        let mut open = fund;
+        open.book_closed = false;
+        self.put_instrument(id, &open);
+        let issued = self.issue_units(
+            &tally_types::ops::Mint {
+                instrument: id,
+                to: account,
+                amount: shares,
+            },
+            MoveKind::Dividend,
+        );
+        let mut after = self.instrument(id)?;
+        after.book_closed = true;
+        self.put_instrument(id, &after);
+        issued
     }
 
     /// Advances one distribution within `budget` payments; returns the work done.
@@ -333,8 +493,14 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
 
     fn complete_distribution(&mut self, id: InstrumentId, seq: u32, rec: &mut DistributionRecord) {
         rec.retained = rec.gross - rec.paid - rec.unpaid;
-        if rec.retained > 0 {
-            let leg = Self::paying_leg(rec, rec.paying_account, rec.retained);
+        // A reinvested dividend's paid amount became shares: its cash stays the issuer's.
+        let release = if rec.kind == DistributionKind::Reinvested {
+            rec.retained + rec.paid
+        } else {
+            rec.retained
+        };
+        if release > 0 {
+            let leg = Self::paying_leg(rec, rec.paying_account, release);
             self.unhold_units(&leg);
         }
         rec.status = DistributionStatus::Done;
@@ -372,10 +538,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         let mut rec = self
             .distribution(op.instrument, op.distribution)
             .ok_or(ResultCode::EntitlementNotFound)?;
-        let kind = match rec.kind {
-            DistributionKind::Coupon => MoveKind::Coupon,
-            DistributionKind::Redemption => MoveKind::Redemption,
-        };
+        let kind = move_kind(rec.kind);
         self.move_units(
             &Self::paying_leg(&rec, op.account, amount),
             Debit::Held,
@@ -420,6 +583,10 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
                     1
                 }
                 Scheduled::RepoClose(r) => self.close_repo_due(r),
+                Scheduled::Dividend(id, seq) => {
+                    self.dividend_due(id, seq);
+                    1
+                }
             };
             budget = budget.saturating_sub(work);
         }

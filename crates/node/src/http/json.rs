@@ -252,6 +252,18 @@ pub fn operation(op: &Operation) -> Value {
             "maturity": p.maturity.map(|d| d.to_string()),
         }),
         Operation::CloseRepo(p) => json!({"repo": p.repo.0}),
+        Operation::PublishNav(p) => json!({
+            "fund": p.fund.0, "date": p.date.to_string(), "nav": price_string(p.nav),
+        }),
+        Operation::DeclareDividend(p) => json!({
+            "instrument": p.instrument.0,
+            "amount_per_unit": p.amount_per_unit.to_string(),
+            "per_units": p.per_units.to_string(),
+            "record_date": p.record_date.to_string(),
+            "cash_instrument": p.cash_instrument.0,
+            "paying_account": p.paying_account.0,
+            "reinvest": p.reinvest,
+        }),
         Operation::SubstituteCollateral(p) => json!({
             "repo": p.repo.0,
             "give_back": collateral_json(&p.give_back),
@@ -289,6 +301,7 @@ fn move_kind(k: &MoveKind) -> (String, Option<u16>) {
         MoveKind::Redemption => ("redemption".into(), None),
         MoveKind::Strip => ("strip".into(), None),
         MoveKind::Repo => ("repo".into(), None),
+        MoveKind::Dividend => ("dividend".into(), None),
     }
 }
 
@@ -487,6 +500,10 @@ pub fn event(e: &Event) -> Value {
         Event::InstrumentMatured(i) => ("instrument_matured", json!({"instrument": i.0})),
         Event::StripsEnabled(i) => ("strips_enabled", json!({"instrument": i.0})),
         Event::RepoOpened(r) => ("repo_opened", json!({"repo": r.0})),
+        Event::NavPublished(f, d) => ("nav_published", json!({"fund": f.0, "date": d.to_string()})),
+        Event::DividendDeclared(i, seq) => {
+            ("dividend_declared", json!({"instrument": i.0, "seq": seq}))
+        }
         Event::RepoClosed {
             repo,
             paid,
