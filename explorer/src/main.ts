@@ -56,7 +56,10 @@ async function route(): Promise<void> {
 }
 
 /** The Verify page: which group key the page trusts, and pinning it. */
-function verifyView(root: HTMLElement): void {
+async function verifyView(root: HTMLElement): Promise<void> {
+  if (chainHeight === 0) {
+    chainHeight = (await api.get<{ finalized_height: number }>("/status")).finalized_height;
+  }
   const chain = app.chain!;
   const key = trustedKey();
   const input = h("textarea", { id: "pin-input", rows: 3, placeholder: "group public key (hex) from the genesis file's threshold.group_public_key" }) as HTMLTextAreaElement;
@@ -89,16 +92,16 @@ function verifyView(root: HTMLElement): void {
               const hex = input.value.trim().toLowerCase();
               parseGroupKey(hex);
               pinKey(hex);
-              verifyView(root);
+              void verifyView(root);
             } catch (e) {
               replace(msg, notice("error", describe(e)));
             }
           },
         }, "pin this key"),
         " ",
-        h("button", { onclick: () => { pinKey(chain.group_public_key); verifyView(root); } }, "pin the key this node serves"),
+        h("button", { onclick: () => { pinKey(chain.group_public_key); void verifyView(root); } }, "pin the key this node serves"),
         " ",
-        h("button", { onclick: () => { pinKey(null); verifyView(root); } }, "unpin"),
+        h("button", { onclick: () => { pinKey(null); void verifyView(root); } }, "unpin"),
       ),
       msg,
     ),

@@ -66,7 +66,7 @@ export function holdingCheck(account: number, instrument: number): HTMLElement {
           out.className = "proof ok";
           out.replaceChildren(
             h("strong", {}, " ✓ proof verified"),
-            `: balance ${amount(holding.balance, scale)} of ${instrument === 0 ? "" : instrumentName(instrument)} `,
+            `: balance ${amount(holding.balance, scale)} of ${instrumentName(instrument)} `,
             `(${value === null ? "proven absent, so zero" : "inclusion"}) against the state root of `,
             link(`#/block/${proof.height}`, `block ${proof.height}`),
             ", whose certificate verified here too",
