@@ -3,7 +3,7 @@
 
 import { describe, type Chain, type DevKey } from "./api.js";
 import { facts, h, notice, replace, section } from "./dom.js";
-import { api, app, onBlock, pinKey, restoreSession, signIn, signOut, startFeed, trustedKey } from "./state.js";
+import { api, app, loadReference, onBlock, pinKey, restoreSession, signIn, signOut, startFeed, trustedKey } from "./state.js";
 import { accountView, accountsView, participantView } from "./views/accounts.js";
 import { blockView, blocksView, txView } from "./views/blocks.js";
 import { instrumentView, instrumentsView } from "./views/instruments.js";
@@ -177,6 +177,8 @@ async function boot(): Promise<void> {
   } catch {
     app.devKeys = []; // not a development network
   }
+  // Reference data (instruments for scales and names, participants for names): small, public.
+  await loadReference().catch(() => undefined);
   await restoreSession();
   signInPanel();
   void startFeed();

@@ -4,7 +4,7 @@
 import { describe, type Block, type Leg, type TxInfo } from "../api.js";
 import { facts, h, link, notice, replace, section, table } from "../dom.js";
 import { amount, time } from "../format.js";
-import { api, app, instrumentName, onBlock } from "../state.js";
+import { api, app, instrumentName, loadReference, onBlock } from "../state.js";
 import { blockRows } from "./network.js";
 import { certificateCheck } from "./verifying.js";
 
@@ -139,6 +139,7 @@ function ruleOf(tx: TxInfo): HTMLElement | null {
 }
 
 export async function txView(root: HTMLElement, id: string): Promise<void> {
+  if (!app.instruments.size) await loadReference();
   const tx = await api.get<TxInfo>(`/tx/${id}`, true);
   const body = tx.transaction;
   const session = api.session;
