@@ -146,7 +146,8 @@ fn api_end_to_end() {
             .replace("{lei}", &a.lei().to_string())
             .replace("{account}", "300")
             .replace("{instrument}", "1")
-            .replace("{key}", &key_hex);
+            .replace("{key}", &key_hex)
+            .replace("{asset}", "app.js");
         for method in item.as_object().unwrap().keys() {
             if path.starts_with("/events/") {
                 continue; // streams do not end; checked below

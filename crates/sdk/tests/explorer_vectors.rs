@@ -80,13 +80,25 @@ fn certificate_cases(tag: &str, group: &str, other: &str, c: &CertifiedBlock) ->
     }
     let mut t = c.clone();
     t.height += 1;
-    out.push(certificate_case(format!("{tag}: claimed height + 1"), group, &t));
+    out.push(certificate_case(
+        format!("{tag}: claimed height + 1"),
+        group,
+        &t,
+    ));
     let mut t = c.clone();
     t.block.push_str("00");
-    out.push(certificate_case(format!("{tag}: block with a byte appended"), group, &t));
+    out.push(certificate_case(
+        format!("{tag}: block with a byte appended"),
+        group,
+        &t,
+    ));
     let mut t = c.clone();
     t.certificate.truncate(t.certificate.len() - 2);
-    out.push(certificate_case(format!("{tag}: certificate truncated"), group, &t));
+    out.push(certificate_case(
+        format!("{tag}: certificate truncated"),
+        group,
+        &t,
+    ));
     let mut t = c.clone();
     t.certificate.push_str("00");
     out.push(certificate_case(
@@ -202,7 +214,12 @@ fn proof_cases(tag: &str, p: &StateProof, other_key: &str) -> Vec<Value> {
     ));
     let mut t = p.clone();
     t.proof.truncate(t.proof.len() - 2);
-    out.push(proof_case(format!("{tag}: proof truncated"), &t, &key, &root));
+    out.push(proof_case(
+        format!("{tag}: proof truncated"),
+        &t,
+        &key,
+        &root,
+    ));
     let mut t = p.clone();
     t.proof.push_str("00");
     out.push(proof_case(
@@ -219,9 +236,30 @@ fn read_tokens() -> Vec<Value> {
     use commonware_codec::Encode as _;
     use commonware_cryptography::Signer as _;
     let requests = [
-        (1003, "tally-demo", "GET", "/account/300", 1_795_564_800_000u64, [7u8; 16]),
-        (1006, "tally-demo", "GET", "/proof/holding/400/2", 1_700_000_000_123, [0xa5; 16]),
-        (1004, "other-chain", "GET", "/participant/TALLYDB0000000000D85/accounts?limit=5", 1, [0; 16]),
+        (
+            1003,
+            "tally-demo",
+            "GET",
+            "/account/300",
+            1_795_564_800_000u64,
+            [7u8; 16],
+        ),
+        (
+            1006,
+            "tally-demo",
+            "GET",
+            "/proof/holding/400/2",
+            1_700_000_000_123,
+            [0xa5; 16],
+        ),
+        (
+            1004,
+            "other-chain",
+            "GET",
+            "/participant/TALLYDB0000000000D85/accounts?limit=5",
+            1,
+            [0; 16],
+        ),
     ];
     requests
         .into_iter()
@@ -288,7 +326,8 @@ fn generate() -> Value {
 
 #[test]
 fn explorer_vectors_are_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../explorer/tests/vectors.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../explorer/tests/vectors.json");
     let generated = serde_json::to_string_pretty(&generate()).unwrap() + "\n";
     let v: Value = serde_json::from_str(&generated).unwrap();
     // The vectors must exercise both verdicts, and every source's untouched answers verify.

@@ -9,9 +9,9 @@
 //! been started with `TALLY_DEV_KEYS=1`, which `tally localnet` sets. Everywhere else it
 //! answers 404.
 
+use super::Api;
 use super::error::{ApiCode, ApiError};
 use super::types::{DevKey, DevKeys};
-use super::Api;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -71,7 +71,11 @@ pub fn dev_keys(chain_id: &str, env_flag: Option<&str>) -> Option<Vec<DevKey>> {
 #[utoipa::path(get, path = "/", tag = "explorer",
     responses((status = 308, description = "to /explorer/")))]
 pub(super) async fn root() -> Response {
-    (StatusCode::PERMANENT_REDIRECT, [(header::LOCATION, "/explorer/")]).into_response()
+    (
+        StatusCode::PERMANENT_REDIRECT,
+        [(header::LOCATION, "/explorer/")],
+    )
+        .into_response()
 }
 
 /// Redirect to the explorer's page.
