@@ -174,6 +174,8 @@ async function main() {
     assert.equal(await page.locator("#tx-events tbody tr").count(), 2);
     assert.match(await page.textContent("#tx-code"), /Ok \(0\)/);
     await page.waitForSelector("#cert-status.ok", { timeout: WAIT });
+    await page.waitForSelector("#receipt-status.ok", { timeout: WAIT });
+    assert.match(await page.textContent("#receipt-status"), new RegExp(`receipt verified.*final at height ${dvpHeight}, position \\d+, result code 0`));
     await shot(page, "02-dvp");
   });
 
@@ -189,10 +191,12 @@ async function main() {
     assert.match(await page.textContent("#tx-rule"), /Compliance rule failed: AccountFrozen/);
     assert.match(await page.textContent("#tx-code"), /AccountFrozen \(608\)/);
     assert.equal(await page.locator(".op.failed").count(), 1);
+    await page.waitForSelector("#receipt-status.ok", { timeout: WAIT });
+    assert.match(await page.textContent("#receipt-status"), /result code 608 \(operation 0 failed\)/);
     await shot(page, "03-rejected");
   });
 
-  await check("the search box finds an ISIN (and a CUSIP, a height, an LEI)", async () => {
+  await check("the search box finds an ISIN (and a CUSIP, a transaction, an LEI, a height, an account)", async () => {
     await page.fill("#q", "US91282CJL63");
     await page.press("#q", "Enter");
     await page.waitForSelector("#instrument-ids", { timeout: WAIT });
@@ -207,6 +211,24 @@ async function main() {
     await page.fill("#q", dvp);
     await page.press("#q", "Enter");
     await page.waitForFunction((id) => location.hash === `#/tx/${id}`, dvp, { timeout: WAIT });
+    await page.fill("#q", "TALLYDB0000000000D85");
+    await page.press("#q", "Enter");
+    await page.waitForSelector("#participant-lei", { timeout: WAIT });
+    assert.match(await page.textContent("h1"), /Beta Capital Markets/);
+    await page.fill("#q", String(dvpHeight));
+    await page.press("#q", "Enter");
+    // No account has that number: the block is the one match, and it opens.
+    await page.waitForFunction((h) => location.hash === `#/block/${h}`, dvpHeight, { timeout: WAIT });
+    // 300 is no height yet but dealer A's account, visible to dealer A: it opens.
+    await page.fill("#q", "300");
+    await page.press("#q", "Enter");
+    await page.waitForSelector('table.holdings[data-account="300"]', { timeout: WAIT });
+    // A name matching several participants lists them.
+    await page.fill("#q", "Demo");
+    await page.press("#q", "Enter");
+    await page.waitForSelector("#search-results", { timeout: WAIT });
+    const found = (await page.locator("#search-results li").allTextContents()).join(" | ");
+    assert.match(found, /Demo Central Bank.*Demo Treasury/);
     await page.fill("#q", "nothing-like-this");
     await page.press("#q", "Enter");
     await page.waitForSelector("text=Nothing found", { timeout: WAIT });

@@ -1,17 +1,18 @@
 // Captures real answers of a running development network for the verifier's test vectors
-// (crates/sdk/testdata/explorer_capture.json, read by crates/sdk/tests/explorer_vectors.rs):
-// holding proofs (present and absent holdings, an old one in a complete bitmap chunk and
-// recent ones in the partial chunk) with the certified blocks they are against, and a
+// (crates/sdk/testdata/explorer_capture_*.json, read by crates/sdk/tests/explorer_vectors.rs):
+// holding and receipt proofs (present and absent holdings) with the certified blocks they are against, and a
 // certified block that carries transactions.
 //
-//   node build.mjs --test-bundle && node tests/capture.mjs http://127.0.0.1:26601 <height with txs> > …/explorer_capture.json
+//   node build.mjs --test-bundle && node tests/capture.mjs http://127.0.0.1:26601 <height with txs> [tx id …] > …/explorer_capture_N.json
+//
+// Each transaction id adds a proof of its receipt.
 //
 // The network must be a `tally localnet` (it signs with the dev keys of GET /dev/keys).
 
 import { SigningKey } from "../.build/auth.mjs";
 import { readFileSync } from "node:fs";
 
-const [api, txHeight] = process.argv.slice(2);
+const [api, txHeight, ...txIds] = process.argv.slice(2);
 if (!api || !txHeight) {
   console.error("usage: node tests/capture.mjs <api url> <height of a block with transactions>");
   process.exit(2);
@@ -47,5 +48,10 @@ for (const [name, account, instrument] of [
   const proof = await get(`/proof/holding/${account}/${instrument}`, regulator);
   const certified = await get(`/block/${proof.height}/certified`);
   out[name] = { account, instrument, proof, certified };
+}
+for (const [i, id] of txIds.entries()) {
+  const proof = await get(`/proof/receipt/${id}`, regulator);
+  const certified = await get(`/block/${proof.height}/certified`);
+  out[`receipt_${i}`] = { tx_id: id, proof, certified };
 }
 console.log(JSON.stringify(out, null, 2));

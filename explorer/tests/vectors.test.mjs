@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { verifyCertifiedBlock, verifyStateProof, VerifyError } from "../.build/verify.mjs";
+import { decodeHolding, decodeReceipt, verifyCertifiedBlock, verifyStateProof, VerifyError } from "../.build/verify.mjs";
 import { SigningKey } from "../.build/auth.mjs";
 
 const vectors = JSON.parse(readFileSync(new URL("./vectors.json", import.meta.url), "utf8"));
@@ -20,11 +20,15 @@ function verdict(f) {
   }
 }
 
-test("there are valid and tampered vectors of both kinds", () => {
+test("there are valid and tampered vectors of every kind", () => {
   for (const list of [vectors.certificates, vectors.proofs]) {
     assert.ok(list.filter((c) => c.valid).length >= 2);
     assert.ok(list.filter((c) => !c.valid).length >= 20);
   }
+  const valid = vectors.proofs.filter((c) => c.valid);
+  assert.ok(valid.some((c) => c.expected_key.startsWith("0d") && c.value !== null), "a receipt");
+  assert.ok(valid.some((c) => c.expected_key.startsWith("09") && c.value === null), "an absent holding");
+  assert.ok(valid.some((c) => c.expected_key.startsWith("09") && c.value !== null), "a present holding");
 });
 
 for (const c of vectors.certificates) {
@@ -42,7 +46,23 @@ for (const c of vectors.proofs) {
   test(`proof: ${c.name}`, () => {
     const v = verdict(() => verifyStateProof(c.proof, c.expected_key, c.trusted_root));
     assert.equal(v.ok, c.valid, v.ok ? "accepted what Rust refused" : `refused: ${v.error.message}`);
-    if (v.ok) assert.equal(v.value, c.value);
+    if (v.ok) {
+      assert.equal(v.value, c.value);
+      // The proven record decodes to what the ledger's Rust types decode.
+      if (c.expected_key.startsWith("09")) {
+        const h = decodeHolding(v.value);
+        assert.deepEqual(
+          { balance: String(h.balance), held: String(h.held), frozen: String(h.frozen) },
+          c.decoded,
+        );
+      } else if (c.expected_key.startsWith("0d")) {
+        const r = decodeReceipt(v.value);
+        assert.deepEqual(
+          { height: String(r.height), index: r.index, code: r.code, failed_op: r.failedOp },
+          c.decoded,
+        );
+      }
+    }
   });
 }
 

@@ -269,3 +269,31 @@ export function decodeHolding(valueHex: string | null): { balance: bigint; held:
   const u128 = (at: number) => BigInt(`0x${bytesToHex(b.subarray(at, at + 16))}`);
   return { balance: u128(0), held: u128(16), frozen: u128(32) };
 }
+
+/** The state key of a transaction's receipt: tag 0x0d, the transaction id. */
+export function receiptKey(txIdHex: string): string {
+  const id = hexToBytes(txIdHex, "transaction id");
+  if (id.length !== 32) throw new VerifyError("Decode", "a transaction id is 32 bytes");
+  return `0d${bytesToHex(id)}`;
+}
+
+/** A proven receipt record: height (u64 BE), position (u32 BE), code (u16 BE), failed operation (option of u16 BE). */
+export function decodeReceipt(valueHex: string): { height: bigint; index: number; code: number; failedOp: number | null } {
+  const r = new Reader(hexToBytes(valueHex, "receipt"), "receipt");
+  try {
+    const height = r.u64be();
+    const b = r.bytes(6);
+    const index = new DataView(b.buffer, b.byteOffset).getUint32(0);
+    const code = new DataView(b.buffer, b.byteOffset).getUint16(4);
+    let failedOp: number | null = null;
+    if (r.bool()) {
+      const f = r.bytes(2);
+      failedOp = new DataView(f.buffer, f.byteOffset).getUint16(0);
+    }
+    r.end();
+    return { height, index, code, failedOp };
+  } catch (e) {
+    if (e instanceof DecodeError) throw new VerifyError("Decode", e.message);
+    throw e;
+  }
+}

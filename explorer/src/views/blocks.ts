@@ -6,7 +6,7 @@ import { facts, h, link, notice, replace, section, table } from "../dom.js";
 import { amount, time } from "../format.js";
 import { api, app, instrumentName, loadReference, onBlock } from "../state.js";
 import { blockRows } from "./network.js";
-import { certificateCheck } from "./verifying.js";
+import { certificateCheck, receiptCheck } from "./verifying.js";
 
 export function blocksView(root: HTMLElement, before?: number): () => void {
   const list = h("div");
@@ -168,8 +168,7 @@ export async function txView(root: HTMLElement, id: string): Promise<void> {
     tx.events && tx.events.length
       ? section("Receipt: what it did", table(["event", "from", "to", "amount"], tx.events.map(eventRow), { id: "tx-events" }))
       : null,
-    tx.status === "final" ? h("p", { class: "muted" }, "The receipt (block, position, result code) is part of the certified state; its block's certificate:") : null,
-    tx.height !== undefined ? certificateCheck(tx.height) : null,
+    tx.status === "final" ? section("Verified in this browser", receiptCheck(tx), h("p", { class: "muted" }, "The block that included it:"), certificateCheck(tx.height!)) : null,
   );
   if (tx.status === "pending") setTimeout(() => location.hash === `#/tx/${id}` && void txView(root, id).catch(() => undefined), 1000);
 }

@@ -1,13 +1,15 @@
 // Verification in the page: certificates and proofs are checked here, with the group key
 // this browser trusts, not taken from the node's word.
 
-import { describe } from "../api.js";
+import { ApiFailure, describe, type TxInfo } from "../api.js";
 import { h, link } from "../dom.js";
 import { amount, short } from "../format.js";
 import { api, instrumentName, app, trustedKey } from "../state.js";
 import {
   decodeHolding,
+  decodeReceipt,
   holdingKey,
+  receiptKey,
   verifyCertifiedBlock,
   verifyStateProof,
   type CertifiedBlock,
@@ -81,4 +83,38 @@ export function holdingCheck(account: number, instrument: number): HTMLElement {
     "verify",
   );
   return h("span", {}, button, out);
+}
+
+/**
+ * A box that proves a final transaction's receipt (block, position, result code) against
+ * a certified state root, and checks it says what the page shows.
+ */
+export function receiptCheck(tx: TxInfo): HTMLElement {
+  const box = h("div", { id: "receipt-status", class: "verify pending" }, "proving the receipt in this browser…");
+  (async () => {
+    const proof = await api.get<StateProof>(`/proof/receipt/${tx.tx_id}`, true);
+    const block = await certifiedBlock(proof.height);
+    const value = verifyStateProof(proof, receiptKey(tx.tx_id), block.stateRoot);
+    if (value === null) throw new Error("the proof says there is no receipt");
+    const r = decodeReceipt(value);
+    if (r.height !== BigInt(tx.height ?? -1) || r.index !== tx.index || r.code !== tx.code) {
+      throw new Error(`the proven receipt (height ${r.height}, position ${r.index}, code ${r.code}) is not what the node reported`);
+    }
+    box.className = "verify ok";
+    box.replaceChildren(
+      h("strong", {}, "✓ receipt verified"),
+      `: a Merkle proof shows the ledger's state records this transaction final at height ${r.height}, position ${r.index}, result code ${r.code}${r.failedOp === null ? "" : ` (operation ${r.failedOp} failed)`}, against the state root of `,
+      link(`#/block/${proof.height}`, `block ${proof.height}`),
+      `, whose certificate verified under ${keySource()}.`,
+    );
+  })().catch((e) => {
+    const refused = e instanceof ApiFailure && (e.status === 401 || e.status === 403);
+    box.className = refused ? "verify pending" : "verify bad";
+    box.replaceChildren(
+      refused
+        ? `The receipt's proof is for the transaction's parties, the regulator and auditors: ${describe(e)}`
+        : h("span", {}, h("strong", {}, "✗ receipt NOT verified"), `: ${describe(e)}`),
+    );
+  });
+  return box;
 }
