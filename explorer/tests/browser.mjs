@@ -155,6 +155,18 @@ async function main() {
     await shot(page, "01-network");
   });
 
+  await check("the block list updates live", async () => {
+    await page.goto(`${net.explorer}#/blocks`);
+    await page.waitForSelector("#recent-blocks tbody tr", { timeout: WAIT });
+    const top = Number(await page.textContent("#recent-blocks tbody tr td"));
+    await page.waitForFunction(
+      (h) => Number(document.querySelector("#recent-blocks tbody tr td")?.textContent) > h,
+      top,
+      { timeout: WAIT },
+    );
+    await shot(page, "01b-blocks");
+  });
+
   let dvp = "";
   let dvpHeight = 0;
   await check("a DvP submitted through the CLI appears with both legs", async () => {
@@ -202,7 +214,11 @@ async function main() {
     await page.waitForSelector("#instrument-ids", { timeout: WAIT });
     assert.match(await page.textContent("#instrument-ids"), /ISIN US91282CJL63/);
     assert.match(await page.textContent("h1"), /UST 4\.125%/);
-    assert.ok((await page.locator("#coupon-schedule tbody tr").count()) >= 20);
+    // 4.125% of 15-Nov-2024 to 15-Nov-2034: twenty semiannual coupons of 2.0625%.
+    const coupons = await page.locator("#coupon-schedule tbody tr").allTextContents();
+    assert.equal(coupons.length, 20);
+    assert.match(coupons[0], /^12025-05-152\.0625%/);
+    assert.match(coupons[19], /^202034-11-152\.0625% \+ 100% \(redemption\)/);
     assert.match(await page.textContent("#next-event"), /coupon|redemption/);
     await shot(page, "04-instrument-by-isin");
     await page.fill("#q", "91282CJL6");
