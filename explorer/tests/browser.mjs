@@ -304,7 +304,7 @@ async function main() {
   });
 }
 
-async function shutdown() {
+async function shutdown(keep) {
   await browser?.close().catch(() => undefined);
   if (localnet && localnet.exitCode === null) {
     localnet.kill("SIGTERM");
@@ -319,7 +319,8 @@ async function shutdown() {
       });
     });
   }
-  rmSync(work, { recursive: true, force: true });
+  if (keep) log(`node homes and logs kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 }
 
 let failed = 0;
@@ -329,7 +330,7 @@ try {
   log(`FAIL setup: ${e.stack ?? e}`);
   results.push({ name: "setup", ok: false });
 } finally {
-  await shutdown();
+  await shutdown(results.some((r) => !r.ok));
   const passed = results.filter((r) => r.ok).length;
   failed = results.length - passed;
   log(`screenshots: ${SHOTS}`);
