@@ -2,9 +2,13 @@
 //!
 //! Subcommands:
 //! - `ci`: formatting, clippy (all targets, warnings denied), docs (warnings denied),
-//!   the ledger's purity check, the whole test suite, the end-to-end example, and a
-//!   short smoke run of `tally bench` (it must report every figure and every submitted
+//!   the ledger's purity check, the whole test suite, the end-to-end example, the
+//!   explorer's checks (below), and a short smoke run of `tally bench` (it must report every figure and every submitted
 //!   transfer must apply; its numbers are not judged).
+//! - `explorer`: the explorer's checks: `npm ci`, the committed bundle is the build of
+//!   `explorer/src` (`npm run check`), the verifier against Rust's vectors (`npm test`),
+//!   and the browser tests against a real local network (`npm run browser`, headless
+//!   Chromium; screenshots in `target/explorer-screenshots/`).
 //! - `bench-smoke`: only the short `tally bench` run.
 //! - `purity`: only the purity check: the ledger crates depend on no async runtime, no
 //!   networking and no storage engine.
@@ -29,8 +33,13 @@ const FORBIDDEN_IN_PURE_CRATES: &[&str] = &[
 const PURE_CRATES: &[&str] = &["tally-types", "tally-ledger"];
 
 fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    run_in(".", program, args, env)
+}
+
+fn run_in(dir: &str, program: &str, args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
     eprintln!("$ {program} {}", args.join(" "));
     let status = Command::new(program)
+        .current_dir(dir)
         .args(args)
         .envs(env.iter().copied())
         .status()
@@ -99,8 +108,32 @@ fn ci() -> Result<(), String> {
         ],
         &[],
     )?;
+    explorer()?;
     bench_smoke()?;
     Ok(())
+}
+
+/// The explorer's checks: its packages from the lock file, the committed bundle current,
+/// the in-browser verifier agreeing with Rust's on every vector, and the browser tests
+/// against a real local network (with the `tally` binary built here).
+fn explorer() -> Result<(), String> {
+    let dir = "explorer";
+    run_in(dir, "npm", &["ci", "--no-audit", "--no-fund"], &[])?;
+    run_in(dir, "npm", &["run", "check"], &[])?;
+    run_in(dir, "npm", &["test"], &[])?;
+    run("cargo", &["build", "-p", "tally-cli"], &[])?;
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    let tally = root.join("target/debug/tally");
+    let shots = root.join("target/explorer-screenshots");
+    run_in(
+        dir,
+        "npm",
+        &["run", "browser"],
+        &[
+            ("TALLY_BIN", &tally.to_string_lossy()),
+            ("EXPLORER_SCREENSHOTS", &shots.to_string_lossy()),
+        ],
+    )
 }
 
 /// The report fields `tally bench --output json` must print.
@@ -180,7 +213,8 @@ fn main() -> ExitCode {
         "ci" => ci(),
         "purity" => purity(),
         "bench-smoke" => bench_smoke(),
-        _ => Err("usage: cargo xtask <ci|purity|bench-smoke>".to_string()),
+        "explorer" => explorer(),
+        _ => Err("usage: cargo xtask <ci|purity|explorer|bench-smoke>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

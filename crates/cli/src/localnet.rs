@@ -96,6 +96,8 @@ pub(crate) fn spawn(genesis: &GenesisFile, network: &Path) -> Result<Vec<Node>, 
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,tally_node=info".into()),
             )
+            // A development network: the explorer's dev menu may offer the demo keys.
+            .env(tally_node::http::DEV_KEYS_ENV, "1")
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
@@ -237,6 +239,10 @@ pub fn run(args: &Args, keys_dir: &Path) -> Result<(), String> {
     }
     println!(
         "  instruments: 1 USD central-bank reserves; 2 UST 4.125% 15-Nov-2034 (ISIN US91282CJL63, CUSIP 91282CJL6)"
+    );
+    println!(
+        "  explorer: {}/explorer/   (every validator serves it; dev keys in its Dev menu)",
+        nodes[0].api
     );
     println!("  API reference: {}/docs", nodes[0].api);
     println!("  try: tally status   |   tally --key dealer-a account show 300");

@@ -146,7 +146,8 @@ fn api_end_to_end() {
             .replace("{lei}", &a.lei().to_string())
             .replace("{account}", "300")
             .replace("{instrument}", "1")
-            .replace("{key}", &key_hex);
+            .replace("{key}", &key_hex)
+            .replace("{asset}", "app.js");
         for method in item.as_object().unwrap().keys() {
             if path.starts_with("/events/") {
                 continue; // streams do not end; checked below
@@ -302,6 +303,52 @@ fn api_end_to_end() {
     );
     let (status, theirs) = get_as(&net, &chain, Some("regulator"), "/account/400");
     assert_eq!(status, 200, "{theirs}");
+    // Recent history follows the same rule, and lists the transfer above, newest first.
+    refused(
+        get_as(&net, &chain, Some("dealer-a"), "/account/400/events"),
+        403,
+        713,
+    );
+    refused(get_as(&net, &chain, None, "/account/400/events"), 401, 712);
+    refused(
+        get_as(
+            &net,
+            &chain,
+            Some("regulator"),
+            "/account/400/events?limit=0",
+        ),
+        400,
+        710,
+    );
+    let (status, history) = get_as(
+        &net,
+        &chain,
+        Some("dealer-a"),
+        "/account/300/events?limit=5",
+    );
+    assert_eq!(status, 200, "{history}");
+    let events = history["events"].as_array().unwrap();
+    assert!(!events.is_empty() && events.len() <= 5, "{history}");
+    assert!(
+        events
+            .windows(2)
+            .all(|w| w[0]["height"].as_u64() >= w[1]["height"].as_u64()),
+        "{history}"
+    );
+    assert!(
+        events.iter().any(|e| e["event"]["event"] == "moved"),
+        "{history}"
+    );
+    // The explorer is served; the demo keys are not, on a node started without the
+    // development flag (only `tally localnet` sets it).
+    let page = ureq::get(&format!("{api}/explorer/"))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("app.js"), "{page}");
+    refused(get_json(&format!("{api}/dev/keys")).unwrap(), 404, 711);
     // A token is good once, and only for the request it signs.
     let t = token(&chain, &member("dealer-a").key(), "/account/300");
     let url = format!("{api}/account/300");

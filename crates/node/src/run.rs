@@ -224,6 +224,11 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             db,
             replay: Arc::default(),
             streams: Arc::new(tokio::sync::Semaphore::new(http::MAX_STREAMS)),
+            dev_keys: http::dev_keys(
+                chain.as_str(),
+                std::env::var(http::DEV_KEYS_ENV).ok().as_deref(),
+            )
+            .map(Arc::new),
             metrics: Arc::new(move || commonware_runtime::Metrics::encode(&metrics_context)),
             peers: Arc::new(move || {
                 http::connected_peers(&commonware_runtime::Metrics::encode(&peers_context), &names)

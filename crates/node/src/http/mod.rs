@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod error;
+mod explorer;
 pub mod json;
 pub mod lifecycle;
 mod openapi;
@@ -30,6 +31,7 @@ use tally_types::model::Role;
 use tally_types::{AccountId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Timestamp};
 use types::*;
 
+pub use explorer::{DEV_KEYS_ENV, dev_keys};
 pub use openapi::{ApiDoc, docs_page, reference_markdown};
 
 /// The state store as the API reads it (for proofs).
@@ -64,6 +66,9 @@ pub struct Api {
     pub peers: Arc<dyn Fn() -> Vec<String> + Send + Sync>,
     /// Event streams that may be open at once ([MAX_STREAMS]).
     pub streams: Arc<tokio::sync::Semaphore>,
+    /// The demo world's development keys, served to the explorer's dev menu on a
+    /// development network only ([dev_keys]); `None` everywhere else.
+    pub dev_keys: Option<Arc<Vec<DevKey>>>,
 }
 
 /// Most event streams one node serves at once; more get `503 Unavailable`.
@@ -116,6 +121,12 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(proofs::receipt))
         .routes(routes!(block_events))
         .routes(routes!(account_events))
+        .routes(routes!(recent_account_events))
+        .routes(routes!(explorer::root))
+        .routes(routes!(explorer::bare))
+        .routes(routes!(explorer::index))
+        .routes(routes!(explorer::file))
+        .routes(routes!(explorer::keys))
 }
 
 /// The OpenAPI document of the served routes.
@@ -1195,29 +1206,80 @@ async fn account_events(
     readable_account(&api, &reader, id)?;
     let permit = stream_permit(&api)?;
     let rx = api.state.subscribe();
-    Ok(sse_stream(permit, rx, move |b| {
-        let mut out = Vec::new();
-        for e in &b.outcome.block_events {
+    Ok(sse_stream(permit, rx, move |b| events_of_account(b, id)).into_response())
+}
+
+/// What one finalized block did to account `id`, in order.
+fn events_of_account(b: &crate::app::FinalizedBlock, id: AccountId) -> Vec<AccountEvent> {
+    let mut out = Vec::new();
+    for e in &b.outcome.block_events {
+        if json::event_accounts(e).contains(&id) {
+            out.push(AccountEvent {
+                height: b.height,
+                tx_id: None,
+                event: json::event(e),
+            });
+        }
+    }
+    for r in &b.outcome.receipts {
+        for e in &r.events {
             if json::event_accounts(e).contains(&id) {
                 out.push(AccountEvent {
                     height: b.height,
-                    tx_id: None,
+                    tx_id: Some(r.tx_id.to_hex()),
                     event: json::event(e),
                 });
             }
         }
-        for r in &b.outcome.receipts {
-            for e in &r.events {
-                if json::event_accounts(e).contains(&id) {
-                    out.push(AccountEvent {
-                        height: b.height,
-                        tx_id: Some(r.tx_id.to_hex()),
-                        event: json::event(e),
-                    });
-                }
-            }
+    }
+    out
+}
+
+/// Query of `GET /account/{id}/events`.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RecentQuery {
+    /// How many events (1–100, default 50).
+    limit: Option<usize>,
+}
+
+/// An account's recent events, newest first: what the finalized blocks this node still
+/// keeps in memory (the last 1,024) did to it (to its owner, the regulator and auditors).
+#[utoipa::path(get, path = "/account/{id}/events", tag = "accounts",
+    params(("id" = u64, Path), RecentQuery), security(("read_token" = [])),
+    responses((status = 200, body = AccountEvents), (status = 400, body = error::ErrorBody),
+        (status = 401, body = error::ErrorBody), (status = 403, body = error::ErrorBody), (status = 404, body = error::ErrorBody)))]
+async fn recent_account_events(
+    State(api): State<Api>,
+    reader: Reader,
+    Path(id): Path<String>,
+    q: Result<Query<RecentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AccountEvents>, ApiError> {
+    let id = parse_account(&id)?;
+    let q = query(q)?;
+    let limit = match q.limit {
+        None => DEFAULT_PAGE,
+        Some(l) if (1..=MAX_PAGE).contains(&l) => l,
+        Some(l) => {
+            return Err(ApiError::param(format!(
+                "limit must be 1 to {MAX_PAGE}, got {l}"
+            )));
         }
-        out
-    })
-    .into_response())
+    };
+    readable_account(&api, &reader, id)?;
+    let blocks = api.state.finalized_blocks();
+    let mut events = Vec::new();
+    for b in blocks.iter().rev() {
+        let mut of_block = events_of_account(b, id);
+        of_block.reverse();
+        events.extend(of_block);
+        if events.len() >= limit {
+            break;
+        }
+    }
+    events.truncate(limit);
+    Ok(Json(AccountEvents {
+        oldest_height_kept: blocks.first().map_or(0, |b| b.height),
+        events,
+    }))
 }

@@ -18,7 +18,8 @@ use utoipa::{Modify, OpenApi};
         super::error::ErrorBody, SubmitJson, Submitted, BatchResult, BatchResults, ValidatorInfo, Status,
         ChainInfo, TxSummary, BlockInfo, BlockList, CertifiedBlock, HoldingInfo, AccountInfo,
         AccountList, ParticipantInfo, ParticipantList, InstrumentInfo, InstrumentList, KeyInfo,
-        LegInfo, InstructionInfo, HoldInfo, TxInfo, StateProof, BlockEvent, AccountEvent,
+        LegInfo, InstructionInfo, HoldInfo, TxInfo, StateProof, BlockEvent, AccountEvent, DevKey,
+        DevKeys, AccountEvents,
     )),
     modifiers(&ReadToken),
     tags(
@@ -29,7 +30,8 @@ use utoipa::{Modify, OpenApi};
         (name = "accounts", description = "Participant data, behind read authorization"),
         (name = "proofs", description = "Merkle proofs against certified state roots"),
         (name = "events", description = "Server-sent event streams"),
-        (name = "lifecycle", description = "Auctions, coupon schedules and distributions"),
+        (name = "lifecycle", description = "Auctions, coupon schedules, distributions, STRIPS and repos"),
+        (name = "explorer", description = "The web explorer and participant console (docs/explorer.md)"),
     )
 )]
 pub struct ApiDoc;

@@ -378,3 +378,41 @@ pub struct Page {
 pub const MAX_PAGE: usize = 100;
 /// Items a list returns without `limit`.
 pub const DEFAULT_PAGE: usize = 50;
+
+/// One development key of the demo world (`GET /dev/keys`).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct DevKey {
+    /// Short name (the CLI's key name).
+    pub name: String,
+    /// Legal name of the participant.
+    pub legal_name: String,
+    /// The participant's LEI.
+    pub lei: String,
+    /// Its main account.
+    pub account: u64,
+    /// Its roles.
+    pub roles: Vec<String>,
+    /// The ed25519 public key (hex).
+    pub public_key: String,
+    /// The ed25519 secret key (hex of its 32-byte seed): public, development only.
+    pub secret_key: String,
+}
+
+/// The demo world's development keys (`GET /dev/keys`).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct DevKeys {
+    /// What these keys are.
+    pub note: String,
+    /// One per demo participant.
+    pub keys: Vec<DevKey>,
+}
+
+/// An account's recent events (`GET /account/{id}/events`), newest first.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AccountEvents {
+    /// Height of the oldest block the node still keeps in memory: events before it are not
+    /// listed.
+    pub oldest_height_kept: u64,
+    /// The events, newest first.
+    pub events: Vec<AccountEvent>,
+}

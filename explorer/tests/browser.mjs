@@ -1,0 +1,339 @@
+// Browser tests of the explorer against a real local network: `tally localnet` (four
+// validator processes), transactions submitted with the `tally` CLI, and the page driven in
+// headless Chromium (Debian's, through playwright-core). Screenshots are kept in the
+// folder printed at the start (CI keeps it as an artifact).
+//
+//   node tests/browser.mjs
+//
+// Environment: TALLY_BIN (default ../target/debug/tally), CHROMIUM (default
+// /usr/bin/chromium), EXPLORER_SCREENSHOTS (default ../target/explorer-screenshots),
+// EXPLORER_BASE_PORT (default 27400). Nothing is timed: waits have generous limits and
+// only the outcome is asserted.
+
+import { chromium } from "playwright-core";
+import { bls12_381 } from "@noble/curves/bls12-381.js";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "..", "..");
+const TALLY = process.env.TALLY_BIN ?? join(repo, "target", "debug", "tally");
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const SHOTS = resolve(process.env.EXPLORER_SCREENSHOTS ?? join(repo, "target", "explorer-screenshots"));
+const BASE_PORT = Number(process.env.EXPLORER_BASE_PORT ?? 27400);
+const WAIT = 90_000;
+
+const work = mkdtempSync(join(tmpdir(), "tally-explorer-"));
+const env = { ...process.env, TALLY_HOME: join(work, "home"), RUST_LOG: "warn" };
+let localnet = null;
+let browser = null;
+const results = [];
+
+function log(s) {
+  process.stderr.write(`${s}\n`);
+}
+
+/** Runs the tally CLI; returns stdout and the exit code (3: final but rejected). */
+function tally(args) {
+  try {
+    return { out: execFileSync(TALLY, args, { env, encoding: "utf8", timeout: 120_000 }), code: 0 };
+  } catch (e) {
+    if (typeof e.status === "number") return { out: String(e.stdout ?? ""), err: String(e.stderr ?? ""), code: e.status };
+    throw e;
+  }
+}
+
+function txId(out) {
+  const m = /"tx_id"\s*:\s*"([0-9a-f]{64})"/.exec(out);
+  assert.ok(m, `no transaction id in ${out}`);
+  return m[1];
+}
+
+/** Starts `tally localnet` and returns the explorer URL and the first API it prints. */
+async function startLocalnet() {
+  localnet = spawn(
+    TALLY,
+    ["localnet", "--fresh", "--home", join(work, "net"), "--base-port", String(BASE_PORT)],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  let err = "";
+  localnet.stderr.on("data", (d) => (err += d));
+  return await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`localnet did not start:\n${out}\n${err}`)), 180_000);
+    localnet.on("exit", (code) => fail(new Error(`localnet exited (${code}):\n${out}\n${err}`)));
+    localnet.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("press Ctrl-C to stop")) {
+        clearTimeout(timer);
+        const explorer = /explorer: (http:\/\/\S+\/explorer\/)/.exec(out);
+        const api = /validator-0\s+api (http:\/\/\S+)/.exec(out);
+        if (!explorer || !api) fail(new Error(`localnet printed no explorer URL:\n${out}`));
+        else ok({ explorer: explorer[1], api: api[1], printed: out });
+      }
+    });
+  });
+}
+
+async function check(name, f) {
+  const started = Date.now();
+  try {
+    await f();
+    results.push({ name, ok: true });
+    log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    results.push({ name, ok: false });
+    log(`FAIL ${name}: ${e.stack ?? e}`);
+  }
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+async function signInAs(page, name) {
+  if (await page.locator("#sign-out").count()) await page.click("#sign-out");
+  await page.click("#dev-menu summary");
+  await page.click(`[data-dev-key="${name}"]`);
+  await page.waitForSelector("#signed-in-as", { timeout: WAIT });
+}
+
+async function main() {
+  rmSync(SHOTS, { recursive: true, force: true });
+  mkdirSync(SHOTS, { recursive: true });
+  log(`explorer browser tests: screenshots in ${SHOTS}`);
+  assert.ok(existsSync(TALLY), `no tally binary at ${TALLY} (cargo build -p tally-cli)`);
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+
+  const net = await startLocalnet();
+  log(`localnet up; explorer at ${net.explorer}`);
+  const origin = new URL(net.explorer).origin;
+  const cli = (who, ...args) => tally(["--api", net.api, "--key", who, "--output", "json", ...args]);
+
+  browser = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const foreign = [];
+  const pageErrors = [];
+  page.on("request", (r) => {
+    if (!r.url().startsWith(origin)) foreign.push(r.url());
+  });
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+
+  await check("the URL tally localnet prints opens the explorer", async () => {
+    assert.match(net.printed, /explorer: http:\/\/127\.0\.0\.1:\d+\/explorer\//);
+    await page.goto(net.explorer);
+    await page.waitForSelector("#net-height", { timeout: WAIT });
+    assert.equal(await page.title(), "Tally explorer");
+  });
+
+  await check("the network view shows finalized heights increasing", async () => {
+    await page.waitForFunction(() => Number(document.querySelector("#net-height")?.textContent) > 0, null, { timeout: WAIT });
+    const first = Number(await page.textContent("#net-height"));
+    await page.waitForFunction((h) => Number(document.querySelector("#net-height")?.textContent) > h + 2, first, { timeout: WAIT });
+    await page.waitForFunction(() => /\d/.test(document.querySelector("#net-block-rate")?.textContent ?? ""), null, { timeout: WAIT });
+    assert.equal(await page.locator("#validators tbody tr").count(), 4);
+    assert.equal(await page.locator("#validators tbody tr", { hasText: "serving this page" }).count(), 1);
+    assert.match(await page.textContent("#net-latency"), /\d+ ms/);
+    await shot(page, "01-network");
+  });
+
+  await check("the block list updates live", async () => {
+    await page.goto(`${net.explorer}#/blocks`);
+    await page.waitForSelector("#recent-blocks tbody tr", { timeout: WAIT });
+    const top = Number(await page.textContent("#recent-blocks tbody tr td"));
+    await page.waitForFunction(
+      (h) => Number(document.querySelector("#recent-blocks tbody tr td")?.textContent) > h,
+      top,
+      { timeout: WAIT },
+    );
+    await shot(page, "01b-blocks");
+  });
+
+  let dvp = "";
+  let dvpHeight = 0;
+  await check("a DvP submitted through the CLI appears with both legs", async () => {
+    const r = cli("dealer-a", "settle", "--leg", "300:400:US91282CJL63:250000", "--leg", "400:300:1:248750", "--approver", "dealer-b");
+    assert.equal(r.code, 0, `tally settle failed: ${r.out} ${r.err ?? ""}`);
+    dvp = txId(r.out);
+    dvpHeight = JSON.parse(r.out).height;
+    await signInAs(page, "dealer-a");
+    await page.goto(`${net.explorer}#/tx/${dvp}`);
+    await page.waitForSelector('.op[data-op="Settle"] table.legs', { timeout: WAIT });
+    const legs = page.locator('.op[data-op="Settle"] table.legs tbody tr');
+    assert.equal(await legs.count(), 2);
+    const text = (await legs.allTextContents()).join(" | ");
+    assert.match(text, /account 300.*account 400.*250,000\.00.*UST/);
+    assert.match(text, /account 400.*account 300.*248,750\.00.*USD/);
+    assert.match(await page.textContent(".op[data-op=Settle] h3"), /delivery versus payment/);
+    assert.equal(await page.locator("#tx-events tbody tr").count(), 2);
+    assert.match(await page.textContent("#tx-code"), /Ok \(0\)/);
+    await page.waitForSelector("#cert-status.ok", { timeout: WAIT });
+    await page.waitForSelector("#receipt-status.ok", { timeout: WAIT });
+    assert.match(await page.textContent("#receipt-status"), new RegExp(`receipt verified.*final at height ${dvpHeight}, position \\d+, result code 0`));
+    await shot(page, "02-dvp");
+  });
+
+  let rejected = "";
+  await check("a rejected transfer shows the compliance rule that failed", async () => {
+    const freeze = cli("regulator", "account", "freeze", "500", "--reason", "7");
+    assert.equal(freeze.code, 0, `freeze failed: ${freeze.out} ${freeze.err ?? ""}`);
+    const r = cli("dealer-a", "transfer", "--from", "300", "--to", "500", "--instrument", "1", "--amount", "100.00");
+    assert.equal(r.code, 3, `the transfer should be final but rejected: ${r.out} ${r.err ?? ""}`);
+    rejected = txId(r.out);
+    await page.goto(`${net.explorer}#/tx/${rejected}`);
+    await page.waitForSelector("#tx-rule", { timeout: WAIT });
+    assert.match(await page.textContent("#tx-rule"), /Compliance rule failed: AccountFrozen/);
+    assert.match(await page.textContent("#tx-code"), /AccountFrozen \(608\)/);
+    assert.equal(await page.locator(".op.failed").count(), 1);
+    await page.waitForSelector("#receipt-status.ok", { timeout: WAIT });
+    assert.match(await page.textContent("#receipt-status"), /result code 608 \(operation 0 failed\)/);
+    await shot(page, "03-rejected");
+  });
+
+  await check("the search box finds an ISIN (and a CUSIP, a transaction, an LEI, a height, an account)", async () => {
+    await page.fill("#q", "US91282CJL63");
+    await page.press("#q", "Enter");
+    await page.waitForSelector("#instrument-ids", { timeout: WAIT });
+    assert.match(await page.textContent("#instrument-ids"), /ISIN US91282CJL63/);
+    assert.match(await page.textContent("h1"), /UST 4\.125%/);
+    // 4.125% of 15-Nov-2024 to 15-Nov-2034: twenty semiannual coupons of 2.0625%.
+    const coupons = await page.locator("#coupon-schedule tbody tr").allTextContents();
+    assert.equal(coupons.length, 20);
+    assert.match(coupons[0], /^12025-05-152\.0625%/);
+    assert.match(coupons[19], /^202034-11-152\.0625% \+ 100% \(redemption\)/);
+    assert.match(await page.textContent("#next-event"), /coupon|redemption/);
+    await shot(page, "04-instrument-by-isin");
+    await page.fill("#q", "91282CJL6");
+    await page.press("#q", "Enter");
+    await page.waitForFunction(() => location.hash === "#/instrument/2", null, { timeout: WAIT });
+    await page.fill("#q", dvp);
+    await page.press("#q", "Enter");
+    await page.waitForFunction((id) => location.hash === `#/tx/${id}`, dvp, { timeout: WAIT });
+    await page.fill("#q", "TALLYDB0000000000D85");
+    await page.press("#q", "Enter");
+    await page.waitForSelector("#participant-lei", { timeout: WAIT });
+    assert.match(await page.textContent("h1"), /Beta Capital Markets/);
+    await page.fill("#q", String(dvpHeight));
+    await page.press("#q", "Enter");
+    // No account has that number: the block is the one match, and it opens.
+    await page.waitForFunction((h) => location.hash === `#/block/${h}`, dvpHeight, { timeout: WAIT });
+    // 300 is no height yet but dealer A's account, visible to dealer A: it opens.
+    await page.fill("#q", "300");
+    await page.press("#q", "Enter");
+    await page.waitForSelector('table.holdings[data-account="300"]', { timeout: WAIT });
+    // A name matching several participants lists them.
+    await page.fill("#q", "Demo");
+    await page.press("#q", "Enter");
+    await page.waitForSelector("#search-results", { timeout: WAIT });
+    const found = (await page.locator("#search-results li").allTextContents()).join(" | ");
+    assert.match(found, /Demo Central Bank.*Demo Treasury/);
+    await page.fill("#q", "nothing-like-this");
+    await page.press("#q", "Enter");
+    await page.waitForSelector("text=Nothing found", { timeout: WAIT });
+  });
+
+  await check("participant A cannot see B's holdings; the regulator can", async () => {
+    await signInAs(page, "dealer-a");
+    await page.goto(`${net.explorer}#/account/400`);
+    await page.waitForSelector("#account-refused", { timeout: WAIT });
+    assert.match(await page.textContent("#account-refused"), /Not visible to you/);
+    assert.equal(await page.locator("table.holdings").count(), 0);
+    await shot(page, "05-dealer-a-refused");
+    await page.goto(`${net.explorer}#/accounts`);
+    await page.waitForSelector("#accounts .participant", { timeout: WAIT });
+    assert.equal(await page.locator("#accounts .participant").count(), 1);
+    assert.equal(await page.locator('table.holdings[data-account="300"]').count(), 1);
+
+    await signInAs(page, "regulator");
+    await page.goto(`${net.explorer}#/account/400`);
+    await page.waitForSelector('table.holdings[data-account="400"]', { timeout: WAIT });
+    assert.match(await page.textContent('[data-balance="400/2"]'), /^250,000\.00$/);
+    await shot(page, "06-regulator-sees-400");
+    await page.goto(`${net.explorer}#/accounts`);
+    await page.waitForFunction(() => document.querySelectorAll("#accounts .participant").length >= 6, null, { timeout: WAIT });
+  });
+
+  await check("the certificate and a balance's Merkle proof verify in the browser", async () => {
+    await page.goto(`${net.explorer}#/block/${dvpHeight}`);
+    await page.waitForSelector("#cert-status.ok", { timeout: WAIT });
+    assert.match(await page.textContent("#cert-status"), /certificate verified/);
+    await shot(page, "07-block-verified");
+    await page.goto(`${net.explorer}#/account/400`);
+    await page.click('[data-proof="400/2"]');
+    await page.waitForSelector(".proof.ok", { timeout: WAIT });
+    assert.match(await page.textContent(".proof.ok"), /proof verified: balance 250,000\.00/);
+    await page.click('[data-proof="400/1"]');
+    await page.waitForFunction(() => document.querySelectorAll(".proof.ok").length === 2, null, { timeout: WAIT });
+    await shot(page, "08-proof-verified");
+  });
+
+  await check("under another group key the certificate does not verify", async () => {
+    // A valid G2 point that is not the network's key: the generator.
+    const other = bls12_381.G2.Point.BASE.toHex(true);
+    await page.goto(`${net.explorer}#/verify`);
+    await page.fill("#pin-input", other);
+    await page.click("text=pin this key");
+    await page.waitForSelector("#cert-status.bad", { timeout: WAIT });
+    assert.match(await page.textContent("#cert-status"), /NOT verified/);
+    await shot(page, "09-wrong-key-refused");
+    await page.click("text=pin the key this node serves");
+    await page.waitForSelector("#cert-status.ok", { timeout: WAIT });
+  });
+
+  await check("the page made no request to any other origin, and threw nothing", async () => {
+    assert.deepEqual(foreign, []);
+    assert.deepEqual(pageErrors, []);
+  });
+}
+
+async function shutdown(keep) {
+  await browser?.close().catch(() => undefined);
+  if (localnet && localnet.exitCode === null) {
+    localnet.kill("SIGTERM");
+    await new Promise((r) => {
+      const t = setTimeout(() => {
+        localnet.kill("SIGKILL");
+        r();
+      }, 20_000);
+      localnet.on("exit", () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  if (keep) log(`node homes and logs kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
+}
+
+let failed = 0;
+try {
+  await main();
+} catch (e) {
+  log(`FAIL setup: ${e.stack ?? e}`);
+  results.push({ name: "setup", ok: false });
+} finally {
+  await shutdown(results.some((r) => !r.ok));
+  const passed = results.filter((r) => r.ok).length;
+  failed = results.length - passed;
+  log(`screenshots: ${SHOTS}`);
+  console.log(`${passed} passed, ${failed} failed`);
+}
+process.exit(failed === 0 && results.length > 0 ? 0 : 1);
