@@ -182,4 +182,16 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     pub fn nav(&self, fund: InstrumentId, date: tally_types::Date) -> Option<u64> {
         self.read(&keys::nav(fund, date))
     }
+    /// Auctions (up to `limit`), by id.
+    pub fn auctions(&self, limit: usize) -> Vec<(AuctionId, AuctionRecord)> {
+        let (start, end) = keys::table(schema::tag::AUCTION);
+        self.0
+            .scan(&start, &end, limit)
+            .into_iter()
+            .map(|(k, v)| {
+                let id = u64::from_be_bytes(k[1..9].try_into().expect("auction key"));
+                (AuctionId(id), schema::decode(&v))
+            })
+            .collect()
+    }
 }

@@ -525,6 +525,11 @@ impl Client {
         self.get_json(&format!("/hold/{}", id.0), key)
     }
 
+    /// `GET /auctions`: every auction with terms and results (public).
+    pub fn auctions(&self) -> Result<AuctionList, SdkError> {
+        self.get_json("/auctions", None)
+    }
+
     /// `GET /auction/{id}`: terms and, after the close, the result (public).
     pub fn auction(&self, id: tally_types::AuctionId) -> Result<AuctionInfo, SdkError> {
         self.get_json(&format!("/auction/{}", id.0), None)

@@ -32,8 +32,8 @@ pub use txb::{Submission, TxBuilder};
 pub mod types {
     pub use tally_node::http::error::ErrorBody;
     pub use tally_node::http::lifecycle::{
-        AuctionBids, AuctionInfo, AuctionResultInfo, BidInfo, BidderInfo, DistributionInfo,
-        InterestComponentInfo, RepoInfo, ServicingInfo, StripsInfo,
+        AuctionBids, AuctionInfo, AuctionList, AuctionResultInfo, BidInfo, BidderInfo,
+        DistributionInfo, InterestComponentInfo, RepoInfo, ServicingInfo, StripsInfo,
     };
     pub use tally_node::http::types::*;
 }

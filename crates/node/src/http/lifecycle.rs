@@ -530,3 +530,20 @@ pub(super) async fn repo(
         manufactured: rec.manufactured.to_string(),
     }))
 }
+
+/// `GET /auctions`.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AuctionList {
+    /// Auctions, ascending by id.
+    pub auctions: Vec<AuctionInfo>,
+}
+
+/// Every auction (up to 1,000), with terms and results (public).
+#[utoipa::path(get, path = "/auctions", tag = "lifecycle",
+    responses((status = 200, body = AuctionList)))]
+pub(super) async fn auctions(State(api): State<Api>) -> Json<AuctionList> {
+    let list = api.state.read(|r| r.auctions(super::MAX_LISTED));
+    Json(AuctionList {
+        auctions: list.iter().map(|(id, a)| auction_info(*id, a)).collect(),
+    })
+}

@@ -112,6 +112,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(holding))
         .routes(routes!(instruction))
         .routes(routes!(hold))
+        .routes(routes!(lifecycle::auctions))
         .routes(routes!(lifecycle::auction))
         .routes(routes!(lifecycle::auction_bids))
         .routes(routes!(lifecycle::servicing))
