@@ -33,8 +33,10 @@ pub const MAX_SCALE: u8 = 18;
 /// Instructions expired at the start of one block; the rest wait for the next block.
 pub const MAX_EXPIRIES_PER_BLOCK: usize = 10_000;
 /// Scheduled lifecycle work done at the start of one block (one unit per bid closed or
-/// issued, per holder paid); the rest continues in the next block.
-pub const MAX_LIFECYCLE_WORK_PER_BLOCK: usize = 50_000;
+/// issued, per holder paid, two per holder redeemed); the rest continues in the next
+/// block. Sized from `cargo bench -p tally-ledger --bench lifecycle`: about 65 ms of
+/// execution per block for coupons (docs/benchmarks.md).
+pub const MAX_LIFECYCLE_WORK_PER_BLOCK: usize = 10_000;
 /// Bids one auction holds.
 pub const MAX_BIDS_PER_AUCTION: u32 = 10_000;
 /// How far ahead of the block time an auction may close, and its issue follow the close

@@ -475,10 +475,17 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if rec.status == DistributionStatus::Unfunded && self.fund(&mut rec).is_err() {
             return 1; // still unfunded: the register stays closed, retried next block
         }
+        // A redemption also burns each holding: two units of work per holder.
+        let per_holder = if rec.kind == DistributionKind::Redemption {
+            2
+        } else {
+            1
+        };
+        let limit = (budget / per_holder).max(1);
         let (start, end) = keys::holders_after(id, rec.cursor);
-        let holders = self.st.scan(&start, &end, budget);
-        let exhausted = holders.len() < budget;
-        let work = holders.len().max(1);
+        let holders = self.st.scan(&start, &end, limit);
+        let exhausted = holders.len() < limit;
+        let work = (holders.len() * per_holder).max(1);
         for (k, _) in holders {
             let account = AccountId(u64_at(&k, 9));
             self.pay_holder(id, seq, &mut rec, &inst.issuer, account);
