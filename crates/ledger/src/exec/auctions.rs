@@ -297,6 +297,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             .ok_or(ResultCode::Overflow)?;
         self.hold_units(&Self::cash_leg(&a, op.account, hold))?;
         let seq = a.next_seq;
+        let next_seq = seq.checked_add(1).ok_or(ResultCode::TooManyBids)?;
         self.st.put(
             keys::bid(op.auction, seq),
             schema::encode(&BidRecord {
@@ -315,7 +316,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             keys::bidder(op.auction, &acc.owner),
             schema::encode(&bidder),
         );
-        a.next_seq += 1;
+        a.next_seq = next_seq;
         a.bids += 1;
         a.tendered = a.tendered.saturating_add(op.amount);
         if !competitive {
