@@ -1138,3 +1138,48 @@ fn dividends_in_cash_and_reinvested_money_market_shares() {
         assert!(!state.instrument(i).unwrap().book_closed);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Strip then reconstitute any valid amounts: supply of the note plus its principal
+    /// component never changes, and the round trip is the identity on every balance.
+    #[test]
+    fn strip_and_reconstitute_conserve_supply(
+        strips in prop::collection::vec(1u128..20, 1..4),
+        repo_units in 1u128..50,
+    ) {
+        let mut sb = Sandbox::demo();
+        let ids = enable_strips(&mut sb);
+        let a = member("dealer-a");
+        let state_of = |sb: &Sandbox| {
+            let r = StateReader(&sb.store);
+            let mut v: Vec<Amount> = vec![r.balance(a.account, UST_2034), r.balance(a.account, InstrumentId(70))];
+            v.extend(ids.iter().map(|(_, i)| r.balance(a.account, *i)));
+            v
+        };
+        let supply = |sb: &Sandbox| {
+            let r = StateReader(&sb.store);
+            r.instrument(UST_2034).unwrap().total_supply + r.instrument(InstrumentId(70)).unwrap().total_supply
+        };
+        let (before, total) = (state_of(&sb), supply(&sb));
+        // Multiples of $800 (80,000 units) strip exactly at 4 1/8%.
+        for n in &strips {
+            let r = sb.submit(&[&a.key()], vec![Operation::Strip(Strip { account: a.account, instrument: UST_2034, amount: n * 80_000 })]);
+            prop_assert!(r.is_ok(), "{:?}", r.code);
+            prop_assert_eq!(supply(&sb), total);
+        }
+        // A repo moves the note and cash and back: supply unchanged too.
+        let r = sb.submit(&[&a.key(), &member("dealer-b").key()], vec![open_repo(9, repo_units * 10_000, 1_000, "1", None)]);
+        prop_assert!(r.is_ok(), "{:?}", r.code);
+        prop_assert_eq!(supply(&sb), total);
+        let r = sb.submit(&[&a.key()], vec![Operation::CloseRepo(CloseRepo { repo: RepoId(9) })]);
+        prop_assert!(r.is_ok(), "{:?}", r.code);
+        for n in strips.iter().rev() {
+            let r = sb.submit(&[&a.key()], vec![Operation::Reconstitute(Reconstitute { account: a.account, instrument: UST_2034, amount: n * 80_000 })]);
+            prop_assert!(r.is_ok(), "{:?}", r.code);
+        }
+        prop_assert_eq!(state_of(&sb), before);
+        prop_assert_eq!(supply(&sb), total);
+    }
+}
