@@ -123,7 +123,12 @@ fn explorer() -> Result<(), String> {
     run_in(dir, "npm", &["test"], &[])?;
     run("cargo", &["build", "-p", "tally-cli"], &[])?;
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
-    let tally = root.join("target/debug/tally");
+    // Where cargo put the binary: CARGO_TARGET_DIR if set (relative to the root), else
+    // target/.
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|d| root.join(d))
+        .unwrap_or_else(|| root.join("target"));
+    let tally = target.join("debug/tally");
     let shots = root.join("target/explorer-screenshots");
     run_in(
         dir,
