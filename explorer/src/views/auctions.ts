@@ -41,8 +41,7 @@ function par(a: Auction, minor: string): string {
 }
 
 function closes(a: Auction): (string | HTMLElement)[] {
-  const left = a.close_at_ms - Date.now();
-  return [time(a.close_at_ms), a.status === "open" && left > 0 ? h("span", { class: "muted" }, ` (in about ${Math.ceil(left / 1000)} s by this browser's clock)`) : ""];
+  return [time(a.close_at_ms), a.status === "open" ? h("span", { class: "muted" }, " (the ledger closes it in the first block at or after this time; this page updates then)") : ""];
 }
 
 function termsFacts(a: Auction): HTMLElement {
