@@ -105,7 +105,9 @@ export type Kind =
   | { type: "treasury_note" | "treasury_bond"; coupon_rate: string; dated_date: string; maturity_date: string }
   | { type: "equity" }
   | { type: "fund"; fund_kind: string }
-  | { type: "unique"; title: string };
+  | { type: "unique"; title: string }
+  | { type: "strip_principal"; underlying: number; maturity_date: string }
+  | { type: "strip_interest"; payment_date: string };
 export interface Instrument {
   id: number;
   issuer: string;
@@ -126,6 +128,105 @@ export interface Instrument {
   status: string;
   total_supply: string;
   holder_count: number;
+  /** The register is closed while a coupon, redemption or dividend is being paid. */
+  book_closed?: boolean;
+}
+/** What an auction's close found (`GET /auction/{id}` after the close). */
+export interface AuctionResult {
+  stop_out: string;
+  low_rate: string;
+  allotment_pct: string;
+  price: string;
+  accrued_per_100: string;
+  coupon: string;
+  noncompetitive: string;
+  competitive: string;
+  total_awarded: string;
+  over_allotment: string;
+  tendered: string;
+  bid_to_cover: string;
+  issued: string;
+}
+export interface Auction {
+  id: number;
+  issuer: string;
+  security: number;
+  new_security: boolean;
+  status: string;
+  offering: string;
+  increment: string;
+  rate_tick: string;
+  close_at_ms: number;
+  issue_date: string;
+  cash_instrument: number;
+  issuer_cash_account: number;
+  max_noncompetitive_per_bidder: string;
+  max_noncompetitive_total: string;
+  award_cap_pct: string;
+  max_price: string;
+  bids?: number;
+  result?: AuctionResult;
+}
+export interface Bid {
+  seq: number;
+  bidder: string;
+  account: number;
+  kind: string;
+  rate?: string;
+  amount: string;
+  hold: string;
+  award: string;
+}
+export interface Bidder {
+  bidder: string;
+  account: number;
+  competitive: boolean;
+  bid: string;
+  held: string;
+  award: string;
+  cost: string;
+  failure?: string;
+}
+export interface Distribution {
+  seq: number;
+  kind: string;
+  date: string;
+  status: string;
+  per_unit: string;
+  supply: string;
+  gross: string;
+  paid: string;
+  unpaid: string;
+  retained: string;
+  holders: number;
+}
+export interface Servicing {
+  instrument: number;
+  status: string;
+  book_closed: boolean;
+  paying_account?: number;
+  cash_instrument?: number;
+  schedule: string[];
+  distributions: Distribution[];
+}
+export interface Strips {
+  instrument: number;
+  principal_component?: number;
+  interest: { date: string; component?: number }[];
+}
+export interface Repo {
+  id: number;
+  status: string;
+  borrower_account: number;
+  lender_account: number;
+  collateral: { instrument: number; amount: string }[];
+  cash_instrument: number;
+  cash_amount: string;
+  rate: string;
+  opened_at_ms: number;
+  maturity?: string;
+  failure?: string;
+  manufactured: string;
 }
 export interface AccountEvent {
   height: number;

@@ -32,3 +32,24 @@ export function perSecond(count: number, windowMs: number): string {
 export function ms(v: number): string {
   return `${Math.round(v)} ms`;
 }
+
+/**
+ * `num / den` as a decimal with at most `digits` decimals (exact integers, no floats):
+ * `"≈"` marks a truncated expansion. `fraction(59n, 500000n, 6)` → `"0.000118"`.
+ */
+export function fraction(num: bigint, den: bigint, digits = 6): string {
+  if (den === 0n) return "–";
+  const negative = num < 0n !== den < 0n && num !== 0n;
+  const n = num < 0n ? -num : num;
+  const d = den < 0n ? -den : den;
+  const scaled = (n * 10n ** BigInt(digits)) / d;
+  const exact = (n * 10n ** BigInt(digits)) % d === 0n;
+  let s = amount(scaled, digits);
+  if (digits > 0) s = s.replace(/\.?0+$/, "");
+  return `${exact ? "" : "≈"}${negative ? "-" : ""}${s}`;
+}
+
+/** A percentage the API wrote as a plain decimal (`"84.62"`) or with its sign (`"4.25%"`). */
+export function pct(v: string): string {
+  return v.endsWith("%") ? v : `${v}%`;
+}

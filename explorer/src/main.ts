@@ -5,7 +5,8 @@ import { describe, type Chain, type DevKey } from "./api.js";
 import { facts, h, notice, replace, section } from "./dom.js";
 import { api, app, loadReference, onBlock, pinKey, restoreSession, signIn, signOut, startFeed, trustedKey } from "./state.js";
 import { accountView, accountsView, participantView } from "./views/accounts.js";
-import { blockView, blocksView, txView } from "./views/blocks.js";
+import { auctionView, auctionsView } from "./views/auctions.js";
+import { blockView, blocksView, repoView, txView } from "./views/blocks.js";
 import { instrumentView, instrumentsView } from "./views/instruments.js";
 import { networkView } from "./views/network.js";
 import { searchView } from "./views/search.js";
@@ -15,7 +16,7 @@ import { CONSENSUS_NAMESPACE, parseGroupKey } from "./verify/index.js";
 const view = () => document.getElementById("view") as HTMLElement;
 let cleanup: (() => void) | null = null;
 
-type Route = (root: HTMLElement, ...args: string[]) => Promise<void> | (() => void) | void;
+type Route = (root: HTMLElement, ...args: string[]) => Promise<void | (() => void)> | (() => void) | void;
 
 const routes: [RegExp, Route][] = [
   [/^$|^network$/, (r) => networkView(r)],
@@ -25,6 +26,9 @@ const routes: [RegExp, Route][] = [
   [/^tx\/([0-9a-fA-F]{64})$/, (r, id) => txView(r, id.toLowerCase())],
   [/^instruments$/, (r) => instrumentsView(r)],
   [/^instrument\/([A-Za-z0-9]{1,20})$/, (r, id) => instrumentView(r, id)],
+  [/^auctions$/, (r) => auctionsView(r)],
+  [/^auction\/(\d{1,20})$/, (r, id) => auctionView(r, Number(id))],
+  [/^repo\/(\d{1,20})$/, (r, id) => repoView(r, Number(id))],
   [/^accounts$/, (r) => accountsView(r)],
   [/^account\/(\d+)$/, (r, id) => accountView(r, Number(id))],
   [/^participant\/([A-Za-z0-9]{20})$/, (r, lei) => participantView(r, lei)],

@@ -68,13 +68,34 @@ export async function restoreSession(): Promise<void> {
   }
 }
 
+/** Every instrument, a page of 100 at a time (STRIPS add one instrument per payment date). */
+async function allInstruments(): Promise<Instrument[]> {
+  const out: Instrument[] = [];
+  for (let page = 0; page < 20; page++) {
+    const after = out.length ? `&after=${out[out.length - 1].id}` : "";
+    const { instruments } = await api.get<{ instruments: Instrument[] }>(`/instruments?limit=100${after}`);
+    out.push(...instruments);
+    if (instruments.length < 100) break;
+  }
+  return out;
+}
+
 export async function loadReference(): Promise<void> {
   const [instruments, participants] = await Promise.all([
-    api.get<{ instruments: Instrument[] }>("/instruments?limit=100"),
+    allInstruments(),
     api.get<{ participants: Participant[] }>("/participants?limit=100"),
   ]);
-  app.instruments = new Map(instruments.instruments.map((i) => [i.id, i]));
+  app.instruments = new Map(instruments.map((i) => [i.id, i]));
   app.participants = new Map(participants.participants.map((p) => [p.lei, p]));
+}
+
+/** An instrument's decimals (0 when this page does not know it). */
+export function scaleOf(id: number): number {
+  return app.instruments.get(id)?.scale ?? 0;
+}
+
+export function participantName(lei: string): string {
+  return app.participants.get(lei)?.legal_name ?? lei;
 }
 
 export function instrumentName(id: number): string {

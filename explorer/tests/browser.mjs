@@ -13,7 +13,7 @@
 import { chromium } from "playwright-core";
 import { bls12_381 } from "@noble/curves/bls12-381.js";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -113,6 +113,11 @@ async function main() {
   log(`localnet up; explorer at ${net.explorer}`);
   const origin = new URL(net.explorer).origin;
   const cli = (who, ...args) => tally(["--api", net.api, "--key", who, "--output", "json", ...args]);
+  const apiGet = async (path) => {
+    const r = await fetch(net.api + path);
+    assert.equal(r.status, 200, `GET ${path}: ${r.status}`);
+    return r.json();
+  };
 
   browser = await chromium.launchPersistentContext(join(work, "chromium-profile"), {
     executablePath: CHROMIUM,
@@ -214,12 +219,18 @@ async function main() {
     await page.waitForSelector("#instrument-ids", { timeout: WAIT });
     assert.match(await page.textContent("#instrument-ids"), /ISIN US91282CJL63/);
     assert.match(await page.textContent("h1"), /UST 4\.125%/);
-    // 4.125% of 15-Nov-2024 to 15-Nov-2034: twenty semiannual coupons of 2.0625%.
-    const coupons = await page.locator("#coupon-schedule tbody tr").allTextContents();
-    assert.equal(coupons.length, 20);
-    assert.match(coupons[0], /^12025-05-152\.0625%/);
-    assert.match(coupons[19], /^202034-11-152\.0625% \+ 100% \(redemption\)/);
-    assert.match(await page.textContent("#next-event"), /coupon|redemption/);
+    // The payment dates are the ledger's (GET /instrument/2/servicing): the remaining
+    // semiannual dates of the 4.125% note, the last one 15-Nov-2034 with the principal.
+    const servicing = await apiGet("/instrument/US91282CJL63/servicing");
+    assert.ok(servicing.schedule.length > 0 && servicing.schedule.length <= 20, JSON.stringify(servicing));
+    await page.waitForSelector("#payment-schedule", { timeout: WAIT });
+    const dates = await page.locator("#payment-schedule tbody tr td:nth-child(2)").allTextContents();
+    assert.deepEqual(dates, servicing.schedule);
+    assert.equal(dates.at(-1), "2034-11-15");
+    assert.match(await page.textContent("#payment-schedule tbody tr:last-child"), /last coupon \+ principal at par/);
+    assert.match(await page.textContent("#next-event"), new RegExp(`^${servicing.schedule[0]}: coupon \\(2\\.0625% of face`));
+    assert.match(await page.textContent("#book-closed"), /^open$/);
+    assert.match(await page.textContent("#strips-none"), /Not enabled/);
     await shot(page, "04-instrument-by-isin");
     await page.fill("#q", "91282CJL6");
     await page.press("#q", "Enter");
@@ -296,6 +307,125 @@ async function main() {
     await shot(page, "09-wrong-key-refused");
     await page.click("text=pin the key this node serves");
     await page.waitForSelector("#cert-status.ok", { timeout: WAIT });
+  });
+
+  await check("a bill auction run through the CLI: result, bids as each reader may see them, the bill's servicing", async () => {
+    // The custodian bids too: unfrozen (an earlier check froze it) and, like the central
+    // bank, given cash. A 13-week bill issued today (the chain's date), $100 increments.
+    const ok = (r, what) => assert.equal(r.code, 0, `${what}: ${r.out} ${r.err ?? ""}`);
+    ok(cli("regulator", "account", "unfreeze", "500"), "unfreeze 500");
+    ok(cli("central-bank", "mint", "--instrument", "1", "--to", "100", "--amount", "1000000.00"), "mint to 100");
+    ok(cli("central-bank", "mint", "--instrument", "1", "--to", "500", "--amount", "1000000.00"), "mint to 500");
+    const keys = (await apiGet("/dev/keys")).keys;
+    const lei = (name) => keys.find((k) => k.name === name).lei;
+    const today = new Date((await apiGet("/status")).finalized_time_ms);
+    const day = (d) => d.toISOString().slice(0, 10);
+    const issue = day(today);
+    const maturity = day(new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 91)));
+    const bill = join(work, "bill.json");
+    writeFileSync(
+      bill,
+      JSON.stringify({
+        id: 60,
+        issuer: lei("treasury"),
+        name: "UST 13-week bill",
+        scale: 0,
+        min_increment: "100",
+        kind: { type: "treasury_bill", issue_date: issue, maturity_date: maturity },
+        policy: { kyc_required: true },
+      }),
+    );
+    ok(cli("treasury", "auction", "announce", "--id", "1", "--new", bill, "--offering", "1000000", "--close-in-secs", "12", "--cash", "1", "--account", "200"), "announce");
+    // Cap 35% = $350,000 a bidder; noncompetitive $100,000; competitive at 4.200% and 4.250%.
+    ok(cli("central-bank", "auction", "bid", "1", "--account", "100", "--amount", "100000"), "central bank's bid");
+    const dealerBid = cli("dealer-a", "auction", "bid", "1", "--account", "300", "--amount", "350000", "--rate", "4.200");
+    ok(dealerBid, "dealer A's bid");
+    ok(cli("dealer-b", "auction", "bid", "1", "--account", "400", "--amount", "350000", "--rate", "4.250"), "dealer B's bid");
+    ok(cli("custodian", "auction", "bid", "1", "--account", "500", "--amount", "300000", "--rate", "4.250"), "custodian's bid");
+
+    // Not signed in. The ledger closes the auction at its time and issues at once (issue
+    // date today); the auction page, opened now, follows it as blocks arrive.
+    if (await page.locator("#sign-out").count()) await page.click("#sign-out");
+    const auction = '.auction[data-auction="1"]';
+    await page.goto(`${net.explorer}#/auction/1`);
+    await page.waitForSelector(auction, { timeout: WAIT });
+    const first = await page.getAttribute(auction, "data-status");
+    if (first === "open") await shot(page, "10a-auction-open");
+    await page.waitForSelector(`${auction}[data-status="issued"]`, { timeout: 120_000 });
+    log(`     the auction page went from ${first} to issued by itself`);
+    const a = await apiGet("/auction/1");
+    assert.equal(a.status, "issued");
+    const r = a.result;
+    assert.ok(r && r.stop_out && r.allotment_pct && r.price, JSON.stringify(a));
+
+    // The list, then the auction: the public result, and a note instead of bids.
+    await page.goto(`${net.explorer}#/auctions`);
+    await page.waitForSelector("#auctions tbody tr", { timeout: WAIT });
+    const listed = await page.textContent("#auctions tbody tr");
+    assert.match(listed, /Auction 1.*UST 13-week bill.*issued/);
+    assert.ok(listed.includes(r.stop_out) && listed.includes(r.price), listed);
+    await shot(page, "10-auctions");
+    await page.click("#auctions tbody tr a[href='#/auction/1']");
+    await page.waitForSelector(`${auction}[data-status="issued"]`, { timeout: WAIT });
+    const shown = async (f) => (await page.textContent(`${auction} [data-field="${f}"]`)).trim();
+    assert.equal(await shown("stop_out"), r.stop_out);
+    assert.equal(await shown("allotment_pct"), `${r.allotment_pct}%`);
+    assert.equal(await shown("price"), r.price);
+    assert.equal(await shown("issued"), Number(r.issued).toLocaleString("en-US"));
+    await page.waitForSelector(`${auction} .bids-signin`, { timeout: WAIT });
+    assert.equal(await page.locator(`${auction} table.bids`).count(), 0);
+
+    // Dealer A sees its own bid only (what the API answers it), the regulator all four.
+    const ownBids = JSON.parse(cli("dealer-a", "auction", "bids", "1").out).bids;
+    assert.equal(ownBids.length, 1);
+    await signInAs(page, "dealer-a");
+    await page.goto(`${net.explorer}#/auction/1`);
+    await page.waitForSelector(`${auction} table.bids tbody tr`, { timeout: WAIT });
+    const mine = await page.locator(`${auction} table.bids tbody tr`).allTextContents();
+    assert.equal(mine.length, ownBids.length);
+    assert.match(mine[0], /Alpha Securities LLC.*account 300.*competitive.*4\.2%.*350,000/);
+    assert.equal(await page.locator(`${auction} table.bids`, { hasText: "Beta Capital" }).count(), 0);
+    assert.match(await page.textContent(`${auction} .bids-scope`), /its own bids only/);
+    await shot(page, "11-auction-dealer-a");
+
+    const allBids = JSON.parse(cli("regulator", "auction", "bids", "1").out).bids;
+    assert.equal(allBids.length, 4);
+    await signInAs(page, "regulator");
+    await page.goto(`${net.explorer}#/auction/1`);
+    await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 4, `${auction} table.bids tbody tr`, { timeout: WAIT });
+    const every = (await page.locator(`${auction} table.bids tbody tr`).allTextContents()).join(" | ");
+    for (const who of ["Demo Central Bank", "Alpha Securities LLC", "Beta Capital Markets", "Gamma Custody"]) assert.ok(every.includes(who), `${who} in ${every}`);
+    assert.match(every, /noncompetitive/);
+    // The awards the API reports, bid by bid.
+    for (const b of allBids) {
+      assert.equal((await page.textContent(`${auction} [data-award="${b.seq}"]`)).trim(), Number(b.award).toLocaleString("en-US"));
+    }
+    assert.match(await page.textContent(`${auction} .bids-scope`), /sees every bid/);
+    await shot(page, "12-auction-regulator");
+
+    // The bill's page: redemption date from the ledger's servicing, and its auction.
+    const s = await apiGet("/instrument/60/servicing");
+    assert.deepEqual(s.schedule, [maturity]);
+    await page.click(`${auction} a[href='#/instrument/60']`);
+    await page.waitForSelector("#payment-schedule tbody tr", { timeout: WAIT });
+    assert.match(await page.textContent("#payment-schedule tbody tr"), new RegExp(`^1${maturity}principal at par$`));
+    assert.equal(await page.textContent("#next-event"), `${maturity}: redemption at par`);
+    assert.equal(await page.textContent("#instrument-supply"), Number(r.issued).toLocaleString("en-US"));
+    assert.equal((await page.textContent(`#instrument-auctions ${auction} [data-field="stop_out"]`)).trim(), r.stop_out);
+    await shot(page, "13-bill");
+
+    // Dealer A's bid reads as a bid; the issue reached its account at a block's start.
+    await signInAs(page, "dealer-a");
+    await page.goto(`${net.explorer}#/tx/${txId(dealerBid.out)}`);
+    await page.waitForSelector('.op[data-op="SubmitBid"] .op-summary', { timeout: WAIT });
+    assert.match(await page.textContent('.op[data-op="SubmitBid"] .op-summary'), /^A competitive bid at 4\.2% for 350,000 of par in auction 1, from account 300/);
+    assert.match(await page.textContent("#tx-events"), /bid #\d+ in auction 1 by Alpha Securities LLC/);
+    await shot(page, "14-bid");
+    await page.goto(`${net.explorer}#/account/300`);
+    await page.waitForSelector("table.history", { timeout: WAIT });
+    const history = await page.locator("table.history tbody tr", { hasText: "at block start" }).allTextContents();
+    assert.ok(history.some((t) => /auction issue.*in\+350,000 UST 13-week bill/.test(t)), history.join(" | "));
+    await shot(page, "15-history");
   });
 
   await check("the page made no request to any other origin, and threw nothing", async () => {

@@ -6,6 +6,8 @@ import { ApiFailure, describe, type Account, type AccountEvent, type Participant
 import { facts, h, link, notice, replace, section, table } from "../dom.js";
 import { amount } from "../format.js";
 import { api, app, instrumentName, loadReference } from "../state.js";
+import { opContext } from "./blocks.js";
+import { eventDetails, eventName, moveKind, type OpContext } from "./ops.js";
 import { holdingCheck } from "./verifying.js";
 
 function signInFirst(): HTMLElement {
@@ -31,7 +33,7 @@ function holdingsTable(a: Account): HTMLElement {
   );
 }
 
-function eventsTable(list: AccountEvent[], id: number): HTMLElement {
+function eventsTable(list: AccountEvent[], id: number, ctx: OpContext): HTMLElement {
   if (!list.length) return h("p", { class: "muted" }, "No recent events.");
   return table(
     ["block", "transaction", "event", "amount", "counterparty"],
@@ -43,12 +45,13 @@ function eventsTable(list: AccountEvent[], id: number): HTMLElement {
       const other = moved ? (incoming ? ev.from : ev.to) : null;
       return [
         link(`#/block/${e.height}`, String(e.height)),
-        e.tx_id ? link(`#/tx/${e.tx_id}`, h("code", {}, e.tx_id.slice(0, 12) + "…")) : "–",
-        moved ? `${String(ev.kind)} ${incoming ? "in" : "out"}` : String(ev.event),
+        e.tx_id ? link(`#/tx/${e.tx_id}`, h("code", {}, e.tx_id.slice(0, 12) + "…")) : h("span", { class: "muted", title: "scheduled lifecycle work of the block (auction issue, coupon, redemption, dividend)" }, "at block start"),
+        moved ? `${moveKind(ev.kind, ev.reason)} ${incoming ? "in" : "out"}` : [eventName(ev), ": ", ...eventDetails(ev, ctx)],
         moved ? `${incoming ? "+" : "−"}${amount(String(ev.amount), inst?.scale ?? 0)} ${instrumentName(Number(ev.instrument))}` : "",
         other === null || other === undefined ? "–" : link(`#/account/${Number(other)}`, `account ${Number(other)}`),
       ];
     }),
+    { class: "list history" },
   );
 }
 
@@ -90,9 +93,10 @@ export async function accountView(root: HTMLElement, id: number): Promise<void> 
   );
   try {
     const ev = await api.get<{ oldest_height_kept: number; events: AccountEvent[] }>(`/account/${id}/events?limit=50`, true);
+    const ctx = await opContext(ev.events.map((x) => x.event));
     replace(
       history,
-      eventsTable(ev.events, id),
+      eventsTable(ev.events, id, ctx),
       h("p", { class: "muted" }, `From the finalized blocks this node keeps in memory (height ${ev.oldest_height_kept} on).`),
     );
   } catch (e) {

@@ -1,11 +1,15 @@
-// Blocks (a list that updates live), a block page with its certificate, and a transaction
-// page with every operation, every leg, the receipt and, for a rejection, the rule.
+// Blocks (a list that updates live), a block page with its certificate, a transaction
+// page with every operation, every leg, the receipt and, for a rejection, the rule, and a
+// repo (to its parties, the regulator and auditors).
 
-import { describe, type Block, type Leg, type TxInfo } from "../api.js";
+import { ApiFailure, describe, type Auction, type Block, type Leg, type Repo, type TxInfo } from "../api.js";
 import { facts, h, link, notice, replace, section, table } from "../dom.js";
 import { amount, time } from "../format.js";
+import { accountLink, instrumentLink, quantity } from "../links.js";
 import { api, app, instrumentName, loadReference, onBlock } from "../state.js";
+import { fetchAuctions } from "./auctions.js";
 import { blockRows } from "./network.js";
+import { auctionsNamed, eventDetails, eventName, fieldValue, moveKind, opSummary, unknownInstruments, type OpContext } from "./ops.js";
 import { certificateCheck, receiptCheck } from "./verifying.js";
 
 export function blocksView(root: HTMLElement, before?: number): () => void {
@@ -67,6 +71,11 @@ export async function blockView(root: HTMLElement, height: number): Promise<void
             b.txs.map((t, i) => [String(i), link(`#/tx/${t.tx_id}`, h("code", {}, t.tx_id)), codeCell(t.code, t.code_name)]),
           )
         : h("p", { class: "muted" }, "No transactions."),
+      h(
+        "p",
+        { class: "muted", id: "block-events-note" },
+        "Scheduled lifecycle work — auction closes and issues, coupon, redemption and dividend payments — runs at the start of a block, before its transactions. The API does not list a block's own events; what that work did to an account is in the account's history (marked “at block start”).",
+      ),
     ),
     section(
       "Finality certificate",
@@ -77,23 +86,19 @@ export async function blockView(root: HTMLElement, height: number): Promise<void
   );
 }
 
-function account(id: number): HTMLElement {
-  return link(`#/account/${id}`, `account ${id}`);
-}
-
 function legRow(l: Leg): (HTMLElement | string)[] {
   const inst = app.instruments.get(l.instrument);
   return [
-    account(l.from),
+    accountLink(l.from),
     "→",
-    account(l.to),
+    accountLink(l.to),
     amount(l.amount, inst?.scale ?? 0),
     link(`#/instrument/${l.instrument}`, instrumentName(l.instrument)),
   ];
 }
 
-/** One operation: its name, its legs (both sides of a DvP/PvP) and its other fields. */
-function operation(op: Record<string, unknown>, i: number, failed: number | undefined): HTMLElement {
+/** One operation: its name, what it does, its legs (both sides of a DvP/PvP) and its other fields. */
+function operation(op: Record<string, unknown>, i: number, failed: number | undefined, ctx: OpContext): HTMLElement {
   const legs = (op.legs as Leg[] | undefined) ?? (op.leg ? [op.leg as Leg] : []);
   const rest = Object.entries(op).filter(([k]) => !["op", "legs", "leg"].includes(k));
   const parties = new Set(legs.flatMap((l) => [l.from, l.to]));
@@ -103,27 +108,44 @@ function operation(op: Record<string, unknown>, i: number, failed: number | unde
         ? "payment versus payment"
         : "delivery versus payment"
       : "";
+  const summary = opSummary(op, ctx);
   return h(
     "div",
     { class: `op${failed === i ? " failed" : ""}`, "data-op": String(op.op) },
     h("h3", {}, `${i}. ${String(op.op)}`, kind ? h("span", { class: "muted" }, ` — ${kind}, ${legs.length} legs between ${parties.size} accounts`) : "", failed === i ? h("span", { class: "bad" }, " — this operation failed") : ""),
+    summary ? h("p", { class: "op-summary" }, ...summary) : null,
     legs.length ? table(["from", "", "to", "amount", "instrument"], legs.map(legRow), { class: "list legs" }) : null,
-    rest.length ? facts(rest.map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)])) : null,
+    rest.length ? facts(rest.map(([k, v]) => [k.replaceAll("_", " "), fieldValue(k, v, op, ctx)])) : null,
   );
 }
 
-function eventRow(e: Record<string, unknown>): (HTMLElement | string)[] {
+function eventRow(e: Record<string, unknown>, ctx: OpContext): (HTMLElement | string | (HTMLElement | string)[])[] {
   if (e.event === "moved") {
     const inst = app.instruments.get(Number(e.instrument));
     return [
-      `moved (${String(e.kind)})`,
-      e.from === null ? "–" : account(Number(e.from)),
-      e.to === null ? "–" : account(Number(e.to)),
+      "moved",
+      e.from === null ? "–" : accountLink(Number(e.from)),
+      e.to === null ? "–" : accountLink(Number(e.to)),
       `${amount(String(e.amount), inst?.scale ?? 0)} ${instrumentName(Number(e.instrument))}`,
+      moveKind(e.kind, e.reason),
     ];
   }
-  const { event, ...rest } = e;
-  return [String(event), JSON.stringify(rest), "", ""];
+  return [eventName(e), "", "", "", eventDetails(e, ctx)];
+}
+
+/** What the page needs to show these operations and events readably. */
+export async function opContext(items: Record<string, unknown>[]): Promise<OpContext> {
+  const ctx: OpContext = { auctions: new Map() };
+  const named = auctionsNamed(items);
+  if (named.length) {
+    const list: Auction[] = await fetchAuctions().catch(() => []);
+    for (const a of list) ctx.auctions.set(a.id, a);
+  }
+  const announcedNew = items.some((x) => x.op === "AnnounceAuction");
+  if (!app.instruments.size || unknownInstruments(items) || announcedNew || [...ctx.auctions.values()].some((a) => !app.instruments.has(a.security))) {
+    await loadReference().catch(() => undefined);
+  }
+  return ctx;
 }
 
 /** Result codes 600–699 are compliance rules (docs/result-codes.md). */
@@ -142,6 +164,7 @@ export async function txView(root: HTMLElement, id: string): Promise<void> {
   if (!app.instruments.size) await loadReference();
   const tx = await api.get<TxInfo>(`/tx/${id}`, true);
   const body = tx.transaction;
+  const ctx = await opContext([...(body?.operations ?? []), ...(tx.events ?? [])]);
   const session = api.session;
   replace(
     root,
@@ -158,7 +181,7 @@ export async function txView(root: HTMLElement, id: string): Promise<void> {
     ]),
     ruleOf(tx),
     body
-      ? section("Operations", body.operations.map((op, i) => operation(op, i, tx.failed_op)))
+      ? section("Operations", body.operations.map((op, i) => operation(op, i, tx.failed_op, ctx)))
       : notice(
           "note",
           session
@@ -166,9 +189,42 @@ export async function txView(root: HTMLElement, id: string): Promise<void> {
             : "Sign in as a party to see the operations and legs (the API shows a transaction's body only to its parties, the regulator and auditors).",
         ),
     tx.events && tx.events.length
-      ? section("Receipt: what it did", table(["event", "from", "to", "amount"], tx.events.map(eventRow), { id: "tx-events" }))
+      ? section("Receipt: what it did", table(["event", "from", "to", "amount", "what"], tx.events.map((e) => eventRow(e, ctx)), { id: "tx-events" }))
       : null,
     tx.status === "final" ? section("Verified in this browser", receiptCheck(tx), h("p", { class: "muted" }, "The block that included it:"), certificateCheck(tx.height!)) : null,
   );
   if (tx.status === "pending") setTimeout(() => location.hash === `#/tx/${id}` && void txView(root, id).catch(() => undefined), 1000);
+}
+
+/** A repo: its parties, collateral, cash, rate and state (the API shows it to its parties, the regulator and auditors). */
+export async function repoView(root: HTMLElement, id: number): Promise<void> {
+  if (!api.session) {
+    replace(root, h("h1", {}, `Repo ${id}`), notice("note", "A repo is visible to its two parties, the regulator and auditors. Sign in (top right) to see it."));
+    return;
+  }
+  let r: Repo;
+  try {
+    r = await api.get<Repo>(`/repo/${id}`, true);
+  } catch (e) {
+    const refused = e instanceof ApiFailure && (e.status === 403 || e.status === 401);
+    replace(root, h("h1", {}, `Repo ${id}`), notice("error", refused ? "Not visible to you" : "Cannot show this repo", `: ${describe(e)}`));
+    return;
+  }
+  if (unknownInstruments([{ cash_instrument: r.cash_instrument }, ...r.collateral])) await loadReference().catch(() => undefined);
+  replace(
+    root,
+    h("h1", {}, `Repo ${r.id}`),
+    facts([
+      ["status", h("span", { id: "repo-status", class: r.status === "failed" ? "bad" : "" }, r.status)],
+      ["borrower (cash in, collateral out)", accountLink(r.borrower_account)],
+      ["lender (cash out, collateral in)", accountLink(r.lender_account)],
+      ["cash lent", quantity(r.cash_amount, r.cash_instrument)],
+      ["collateral with the lender", r.collateral.length ? r.collateral.map((c, i) => [i ? ", " : "", quantity(c.amount, c.instrument)]).flat() : "none"],
+      ["rate", `${r.rate} (ACT/360)`],
+      ["opened", time(r.opened_at_ms)],
+      ["term", r.maturity ? `closes ${r.maturity}` : "open-ended (closed on request)"],
+      ["manufactured coupons so far", [amount(r.manufactured, app.instruments.get(r.cash_instrument)?.scale ?? 0), " ", instrumentLink(r.cash_instrument), h("span", { class: "muted" }, " (received by the lender on the collateral; netted at the close)")]],
+      ...(r.failure ? ([["last close refused", h("span", { class: "bad" }, r.failure)]] as [string, HTMLElement][]) : []),
+    ]),
+  );
 }
