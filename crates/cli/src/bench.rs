@@ -267,7 +267,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         },
         &genesis(args.senders)?,
     )?;
-    let mut nodes = spawn(&genesis, &args.home)?;
+    let mut nodes = spawn(&genesis, &args.home, None)?;
     let result = drive(args, &mut nodes, &txs, &ids, rate, &say);
     stop_all(&mut nodes);
     let (record, elapsed) = result?;

@@ -31,6 +31,36 @@ pub struct Args {
     /// Seconds to wait for the first finalized block.
     #[arg(long, default_value_t = 120)]
     pub startup_timeout_s: u64,
+    /// Development: run the network's clock from this future UTC moment instead of now
+    /// (YYYY-MM-DDTHH:MM:SSZ), e.g. a few seconds before a coupon date, so that scheduled
+    /// lifecycle work can be watched. Creates a fresh network whose genesis is that moment.
+    #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
+    pub start_at: Option<String>,
+}
+
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` as milliseconds since the epoch.
+fn parse_instant(s: &str) -> Result<u64, String> {
+    let bad = || format!("--start-at must look like 2027-05-14T23:59:30Z, got {s:?}");
+    let (date, rest) = s.split_once('T').ok_or_else(bad)?;
+    let time = rest.strip_suffix('Z').ok_or_else(bad)?;
+    let date = tally_types::Date::parse(date).ok_or_else(bad)?;
+    let parts: Vec<u64> = time
+        .split(':')
+        .map(|p| p.parse::<u64>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [h, m, sec] = parts[..] else {
+        return Err(bad());
+    };
+    if h > 23 || m > 59 || sec > 59 {
+        return Err(bad());
+    }
+    Ok(date.start().0 + ((h * 60 + m) * 60 + sec) * 1_000)
+}
+
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// File `tally localnet` writes with every node's endpoints.
@@ -81,7 +111,11 @@ pub(crate) fn stop_all(nodes: &mut [Node]) {
 }
 
 /// Starts one `tally node` process per validator of `genesis`, homes under `network`.
-pub(crate) fn spawn(genesis: &GenesisFile, network: &Path) -> Result<Vec<Node>, String> {
+pub(crate) fn spawn(
+    genesis: &GenesisFile,
+    network: &Path,
+    clock_offset_ms: Option<u64>,
+) -> Result<Vec<Node>, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the tally binary: {e}"))?;
     let mut nodes = Vec::new();
     for (i, v) in genesis.validators.iter().enumerate() {
@@ -98,6 +132,10 @@ pub(crate) fn spawn(genesis: &GenesisFile, network: &Path) -> Result<Vec<Node>, 
             )
             // A development network: the explorer's dev menu may offer the demo keys.
             .env(tally_node::http::DEV_KEYS_ENV, "1")
+            .env(
+                tally_node::clock::DEV_CLOCK_OFFSET_ENV,
+                clock_offset_ms.unwrap_or(0).to_string(),
+            )
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err)
@@ -121,7 +159,11 @@ pub(crate) fn spawn(genesis: &GenesisFile, network: &Path) -> Result<Vec<Node>, 
 /// Runs the local network until interrupted; installs the demo world's development keys
 /// in the key store at `keys_dir` so the CLI can sign as any demo participant.
 pub fn run(args: &Args, keys_dir: &Path) -> Result<(), String> {
-    if args.fresh && args.home.exists() {
+    let start_at = args.start_at.as_deref().map(parse_instant).transpose()?;
+    if start_at.is_some_and(|at| at <= wall_ms()) {
+        return Err("--start-at must be in the future".into());
+    }
+    if (args.fresh || start_at.is_some()) && args.home.exists() {
         std::fs::remove_dir_all(&args.home).map_err(|e| format!("{}: {e}", args.home.display()))?;
     }
     let genesis_path = args.home.join(GENESIS_FILE);
@@ -143,15 +185,28 @@ pub fn run(args: &Args, keys_dir: &Path) -> Result<(), String> {
             chain_id: tally_ledger::demo::CHAIN.to_string(),
             base_port: args.base_port,
         };
-        new_network(&new)?
+        let mut genesis = new_network(&new)?;
+        if let Some(at) = start_at {
+            // The chain begins at the chosen moment; every validator gets the same file.
+            genesis.genesis_time_ms = at;
+            genesis.validate().map_err(|e| e.to_string())?;
+            let json = genesis.to_json();
+            let mut paths = vec![genesis_path.clone()];
+            paths.extend((0..args.validators).map(|i| node_home(&args.home, i).join(GENESIS_FILE)));
+            for p in paths {
+                std::fs::write(&p, &json).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+        }
+        genesis
     };
+    let clock_offset_ms = start_at.map(|at| at.saturating_sub(wall_ms()));
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
         .map_err(|e| format!("signal handler: {e}"))?;
 
-    let mut nodes = spawn(&genesis, &args.home)?;
+    let mut nodes = spawn(&genesis, &args.home, clock_offset_ms)?;
     eprintln!(
         "starting {} validators in {} …",
         nodes.len(),

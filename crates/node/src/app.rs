@@ -490,6 +490,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             .current()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let now_ms = crate::clock::ledger_ms(now_ms);
         let time = Timestamp(now_ms.clamp(parent.time.0, parent.time.0 + MAX_BLOCK_TIME_STEP_MS));
         let height = parent.height().get() + 1;
         // Transactions already in the unfinalized blocks this proposal extends must not be

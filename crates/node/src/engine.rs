@@ -273,6 +273,7 @@ fn start_gossip<E, S, R>(
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
             // Refusals (duplicates above all) are expected and need no answer.
+            let now = crate::clock::ledger_ms(now);
             let _ = mempool.admit(tally_types::Timestamp(now), &raw, threads, &mut ctx);
         }
     });

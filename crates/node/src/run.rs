@@ -49,7 +49,7 @@ pub enum RunError {
     /// The genesis file is invalid.
     #[error(transparent)]
     Genesis(#[from] crate::genesis::GenesisError),
-    /// A key file is invalid.
+    /// A key file, or the node's configuration, is invalid.
     #[error("{0}")]
     Key(String),
 }
@@ -103,6 +103,21 @@ impl NodeHome {
 
 /// Runs a validator until the process is stopped.
 pub fn run(home: NodeHome) -> Result<(), RunError> {
+    let chain_id = home.genesis.chain_id.clone();
+    let offset = crate::clock::dev_offset_from_env(
+        &chain_id,
+        std::env::var(crate::clock::DEV_CLOCK_OFFSET_ENV)
+            .ok()
+            .as_deref(),
+    )
+    .map_err(RunError::Key)?;
+    if let Some(ms) = offset {
+        crate::clock::set_dev_offset_ms(ms);
+        tracing::warn!(
+            offset_ms = ms,
+            "development clock offset: blocks run ahead of the wall clock"
+        );
+    }
     let storage = home.dir.join(DATA_DIR);
     let cfg = cw_tokio::Config::new()
         .with_worker_threads(2)

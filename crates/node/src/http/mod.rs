@@ -457,7 +457,9 @@ fn admit(api: &Api, raw: Vec<Vec<u8>>) -> Option<Vec<Result<Hash32, crate::mempo
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).ok()?;
     let mut rng = <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed(seed);
-    let now = Timestamp(now_ms());
+    // Expiries are checked against the ledger's clock (a development network may run
+    // ahead of the wall clock: crate::clock).
+    let now = Timestamp(crate::clock::ledger_ms(now_ms()));
     let results =
         api.mempool
             .admit_checked(now, &raw, api.verify_threads, &mut rng, Some(&api.state));
