@@ -370,6 +370,14 @@ fn check_invariants(sb: &Sandbox, model: &BTreeMap<(AccountId, InstrumentId), Am
             balances.iter().filter(|b| **b > 0).count() as u64,
             "holders of {inst}"
         );
+        // The holder index (table 0f) lists exactly the accounts with a balance.
+        let indexed: Vec<AccountId> = reader.holders(inst, usize::MAX);
+        let with_balance: Vec<AccountId> = hs
+            .iter()
+            .filter(|((_, i), h)| *i == inst && h.balance > 0)
+            .map(|((a, _), _)| *a)
+            .collect();
+        assert_eq!(indexed, with_balance, "holder index of {inst}");
     }
     for (key, h) in &hs {
         assert!(

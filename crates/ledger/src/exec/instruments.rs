@@ -177,10 +177,11 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if matches!(inst.kind, InstrumentKind::Unique { .. }) && supply > 1 {
             return fail(ResultCode::Overflow);
         }
+        let before = h.balance;
         h.balance = after;
         inst.total_supply = supply;
         inst.holder_count = holders_after;
-        self.put_holding(op.to, op.instrument, &h);
+        self.put_holding(op.to, op.instrument, before, &h);
         self.put_instrument(op.instrument, &inst);
         self.events.push(Event::Moved {
             kind,
@@ -215,12 +216,13 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if h.available() < op.amount {
             return fail(ResultCode::InsufficientBalance);
         }
+        let before = h.balance;
         h.balance -= op.amount;
         inst.total_supply -= op.amount;
         if h.balance == 0 {
             inst.holder_count -= 1;
         }
-        self.put_holding(op.from, op.instrument, &h);
+        self.put_holding(op.from, op.instrument, before, &h);
         self.put_instrument(op.instrument, &inst);
         self.events.push(Event::Moved {
             kind,

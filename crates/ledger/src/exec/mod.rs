@@ -124,14 +124,18 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             .unwrap_or_default()
     }
 
-    /// Writes a holding: the single place holdings change, so it also keeps the holder
-    /// index (`0f`, instrument ‖ account for every non-zero balance) exact.
-    pub fn put_holding(&mut self, account: AccountId, instrument: InstrumentId, h: &Holding) {
+    /// Writes a holding whose balance was `before`: the single place holdings change, so
+    /// it also keeps the holder index (`0f`, instrument ‖ account for every non-zero
+    /// balance) exact. Callers pass the balance they read, so no second read is made.
+    pub fn put_holding(
+        &mut self,
+        account: AccountId,
+        instrument: InstrumentId,
+        before: Amount,
+        h: &Holding,
+    ) {
         let k = keys::holding(account, instrument);
-        let was_holder = self
-            .st
-            .get(&k)
-            .is_some_and(|b| schema::decode::<Holding>(&b).balance > 0);
+        let was_holder = before > 0;
         if h.is_empty() {
             self.st.delete(&k);
         } else {
@@ -400,6 +404,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             Debit::Held | Debit::HoldRelease => Self::check_supervisory(&from_acc, &from_owner)?,
             Debit::Ordered => {}
         }
+        let (from_before, to_before) = (from_h.balance, to_h.balance);
         let from_exits = from_h.balance == leg.amount;
         let to_enters = to_h.balance == 0;
         let holders_after = inst.holder_count - u64::from(from_exits) + u64::from(to_enters);
@@ -449,8 +454,8 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         }
         from_h.balance -= leg.amount;
         to_h.balance = to_after;
-        self.put_holding(leg.from, leg.instrument, &from_h);
-        self.put_holding(leg.to, leg.instrument, &to_h);
+        self.put_holding(leg.from, leg.instrument, from_before, &from_h);
+        self.put_holding(leg.to, leg.instrument, to_before, &to_h);
         if from_exits || to_enters {
             inst.holder_count = holders_after;
             self.put_instrument(leg.instrument, &inst);
@@ -480,7 +485,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             return fail(ResultCode::InsufficientBalance);
         }
         h.held += leg.amount;
-        self.put_holding(leg.from, leg.instrument, &h);
+        self.put_holding(leg.from, leg.instrument, h.balance, &h);
         Ok(())
     }
 
@@ -497,7 +502,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         let mut h = self.holding(leg.from, leg.instrument);
         assert!(h.held >= leg.amount, "releasing more than is held");
         h.held -= leg.amount;
-        self.put_holding(leg.from, leg.instrument, &h);
+        self.put_holding(leg.from, leg.instrument, h.balance, &h);
     }
 
     /// Checks the credit side of `leg` without moving anything (used when placing a hold,

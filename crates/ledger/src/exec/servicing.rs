@@ -369,7 +369,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if rec.kind == DistributionKind::Redemption && balance > 0 {
             // Every unit is redeemed, held and frozen ones too; the records that locked
             // them become inert (a matured instrument never moves).
-            self.put_holding(account, id, &Holding::default());
+            self.put_holding(account, id, balance, &Holding::default());
             if let Ok(mut inst) = self.instrument(id) {
                 inst.total_supply -= balance;
                 inst.holder_count -= 1;

@@ -23,7 +23,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             return fail(ResultCode::InsufficientBalance);
         }
         h.frozen += op.amount;
-        self.put_holding(op.account, op.instrument, &h);
+        self.put_holding(op.account, op.instrument, h.balance, &h);
         self.events.push(Event::HoldingFrozen(
             op.account,
             op.instrument,
@@ -43,7 +43,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             return fail(ResultCode::InsufficientFrozen);
         }
         h.frozen -= op.amount;
-        self.put_holding(op.account, op.instrument, &h);
+        self.put_holding(op.account, op.instrument, h.balance, &h);
         self.events
             .push(Event::HoldingUnfrozen(op.account, op.instrument, op.amount));
         Ok(())
@@ -91,7 +91,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             if frozen > 0 {
                 let mut moved = self.holding(op.to, instrument);
                 moved.frozen += frozen;
-                self.put_holding(op.to, instrument, &moved);
+                self.put_holding(op.to, instrument, moved.balance, &moved);
                 self.events
                     .push(Event::HoldingUnfrozen(op.from, instrument, frozen));
                 self.events
