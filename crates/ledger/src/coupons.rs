@@ -66,7 +66,8 @@ fn pow10(e: u8) -> Option<u128> {
     10u128.checked_pow(u32::from(e))
 }
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
+/// Greatest common divisor (Euclid).
+pub(crate) fn gcd(mut a: u128, mut b: u128) -> u128 {
     while b != 0 {
         (a, b) = (b, a % b);
     }

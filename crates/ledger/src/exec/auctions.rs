@@ -68,28 +68,11 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     fn bids(&self, id: AuctionId) -> Vec<(u32, BidRecord)> {
-        let (start, end) = keys::bids_of(id);
-        self.st
-            .scan(&start, &end, MAX_BIDS_PER_AUCTION as usize)
-            .into_iter()
-            .map(|(k, v)| {
-                let seq = u32::from_be_bytes(k[9..13].try_into().expect("bid key"));
-                (seq, schema::decode(&v))
-            })
-            .collect()
+        crate::StateReader(&self.st).bids(id, MAX_BIDS_PER_AUCTION as usize)
     }
 
     fn bidders(&self, id: AuctionId) -> Vec<(Lei, BidderRecord)> {
-        let (start, end) = keys::bidders_of(id);
-        self.st
-            .scan(&start, &end, MAX_BIDS_PER_AUCTION as usize)
-            .into_iter()
-            .map(|(k, v)| {
-                let lei = Lei::parse(core::str::from_utf8(&k[9..]).unwrap_or(""))
-                    .expect("bidder key holds a valid LEI");
-                (lei, schema::decode(&v))
-            })
-            .collect()
+        crate::StateReader(&self.st).bidders(id, MAX_BIDS_PER_AUCTION as usize)
     }
 
     /// Checks an auction's terms against its security and cash (design §10.3).

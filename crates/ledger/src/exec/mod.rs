@@ -252,6 +252,11 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
         if owner.suspended {
             return fail(ResultCode::HolderSuspended);
         }
+        self.check_kyc(owner, inst)
+    }
+
+    /// The instrument's KYC rule for a holder: verified, and not expired at the block date.
+    fn check_kyc(&self, owner: &ParticipantRecord, inst: &InstrumentRecord) -> Check {
         if inst.policy.kyc_required {
             if owner.profile.kyc.status != KycStatus::Verified {
                 return fail(ResultCode::KycNotVerified);
@@ -278,14 +283,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
     /// An investor's eligibility under the instrument's policy: KYC, jurisdiction and
     /// investor class (checked when bidding for a security not issued yet).
     pub fn check_investor(&self, owner: &ParticipantRecord, inst: &InstrumentRecord) -> Check {
-        if inst.policy.kyc_required {
-            if owner.profile.kyc.status != KycStatus::Verified {
-                return fail(ResultCode::KycNotVerified);
-            }
-            if owner.profile.kyc.expires_on <= self.time.date() {
-                return fail(ResultCode::KycExpired);
-            }
-        }
+        self.check_kyc(owner, inst)?;
         Self::check_placement(owner, inst)
     }
 

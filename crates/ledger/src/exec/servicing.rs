@@ -32,13 +32,6 @@ fn move_kind(k: DistributionKind) -> MoveKind {
     }
 }
 
-fn gcd(mut a: u128, mut b: u128) -> u128 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
-}
-
 fn u64_at(k: &[u8], at: usize) -> u64 {
     u64::from_be_bytes(k[at..at + 8].try_into().expect("8 key bytes"))
 }
@@ -303,7 +296,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         servicing.next_distribution += 1;
         self.st
             .put(keys::servicing(op.instrument), schema::encode(&servicing));
-        let g = gcd(op.amount_per_unit, op.per_units).max(1);
+        let g = coupons::gcd(op.amount_per_unit, op.per_units).max(1);
         let rec = DistributionRecord {
             kind: if op.reinvest {
                 DistributionKind::Reinvested
