@@ -35,18 +35,6 @@ fn a_coupon_is_paid_to_holders_of_record_on_a_local_network() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    struct Stop(std::process::Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            if let Ok(pid) = i32::try_from(self.0.id()) {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-            let _ = self.0.wait();
-        }
-    }
     let _guard = Stop(localnet);
     wait("the local network", Duration::from_secs(120), || {
         height(&api) >= 1 && keys.join("dealer-b.json").exists()
@@ -86,15 +74,7 @@ fn a_coupon_is_paid_to_holders_of_record_on_a_local_network() {
         "--amount",
         "3000000.00",
     ]);
-    let cash = |acc: &str| -> u128 {
-        let v = cli.json(&["--key", "regulator", "account", "show", acc]);
-        v["holdings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|h| h["instrument"] == 1)
-            .map_or(0, |h| h["balance"].as_str().unwrap().parse().unwrap())
-    };
+    let cash = |acc: &str| -> u128 { cli.holding_field(acc, 1, "balance").parse().unwrap() };
     let (a0, b0) = (cash("300"), cash("400"));
     cli.ok(&[
         "--key",

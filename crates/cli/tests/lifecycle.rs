@@ -7,7 +7,6 @@
 mod common;
 
 use common::*;
-use serde_json::Value;
 use std::time::Duration;
 use tally_node::genesis::instrument_entry;
 use tally_types::codec::Text;
@@ -18,12 +17,6 @@ use tally_types::{Date, InstrumentId, Rate, Timestamp};
 fn today(cli: &Cli) -> Date {
     let ms = cli.json(&["status"])["finalized_time_ms"].as_u64().unwrap();
     Timestamp(ms).date()
-}
-
-fn str_of(v: &Value, k: &str) -> String {
-    v[k].as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| v[k].to_string())
 }
 
 #[test]
@@ -199,16 +192,7 @@ fn auction_issue_and_redemption_through_the_cli() {
     let all = cli.json(&["--key", "treasury", "auction", "bids", "1"]);
     assert_eq!(all["bids"].as_array().unwrap().len(), 4);
     // Dealer A's $350,000 bid holds $350,000.00 of its reserves (maximum price 100).
-    let held = |acc: &str| -> String {
-        let v = cli.json(&["--key", "regulator", "account", "show", acc]);
-        v["holdings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|h| h["instrument"] == 1)
-            .map(|h| str_of(h, "held"))
-            .unwrap_or_default()
-    };
+    let held = |acc: &str| cli.holding_field(acc, 1, "held");
     assert_eq!(held("300"), "35000000"); // minor units (cents)
 
     // The ledger closes the auction at its time and issues right after (issue date today).
@@ -226,16 +210,7 @@ fn auction_issue_and_redemption_through_the_cli() {
     assert_eq!(r["total_awarded"], "1000100");
     assert_eq!(r["over_allotment"], "100");
     assert_eq!(r["issued"], "1000100");
-    let bal = |acc: &str, inst: u64| -> String {
-        let v = cli.json(&["--key", "regulator", "account", "show", acc]);
-        v["holdings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|h| h["instrument"] == inst)
-            .map(|h| str_of(h, "balance"))
-            .unwrap_or_else(|| "0".into())
-    };
+    let bal = |acc: &str, inst: u64| cli.holding_field(acc, inst, "balance");
     assert_eq!(bal("300", 60), "350000");
     assert_eq!(bal("400", 60), "296200");
     assert_eq!(bal("500", 60), "253900");

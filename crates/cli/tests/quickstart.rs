@@ -55,18 +55,6 @@ fn readme_quick_start_works_verbatim() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    struct Stop(std::process::Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            if let Ok(pid) = i32::try_from(self.0.id()) {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGTERM,
-                );
-            }
-            let _ = self.0.wait();
-        }
-    }
     let guard = Stop(localnet);
     wait("the local network", Duration::from_secs(120), || {
         height(&api) >= 1 && keys.join("dealer-b.json").exists()

@@ -243,3 +243,33 @@ pub fn write(dir: &Path, name: &str, value: &Value) -> String {
     std::fs::write(&path, serde_json::to_string_pretty(value).unwrap()).unwrap();
     path.to_string_lossy().to_string()
 }
+
+impl Cli {
+    /// A field (`balance`, `held`, …) of an account's holding of an instrument, in minor
+    /// units, as the regulator reads it; "0" when the account holds none.
+    pub fn holding_field(&self, account: &str, instrument: u64, field: &str) -> String {
+        let v = self.json(&["--key", "regulator", "account", "show", account]);
+        v["holdings"]
+            .as_array()
+            .expect("holdings")
+            .iter()
+            .find(|h| h["instrument"] == instrument)
+            .and_then(|h| h[field].as_str().map(str::to_string))
+            .unwrap_or_else(|| "0".into())
+    }
+}
+
+/// A `tally localnet` process, stopped with SIGTERM (and waited for) when dropped.
+pub struct Stop(pub Child);
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.0.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let _ = self.0.wait();
+    }
+}
