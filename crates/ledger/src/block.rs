@@ -131,11 +131,7 @@ impl Ledger {
         if !store.scan(&start, &end, 1).is_empty() {
             return true;
         }
-        let (start, _) = keys::table(schema::tag::SCHEDULE);
-        let due_end = keys::schedule(
-            now.plus_ms(1),
-            &schema::Scheduled::Coupon(tally_types::InstrumentId(0), tally_types::Date(0)),
-        );
+        let (start, due_end) = keys::schedule_due(now);
         !store.scan(&start, &due_end, 1).is_empty()
     }
 

@@ -165,6 +165,13 @@ pub mod keys {
         let (kind, id) = event.parts();
         key(tag::SCHEDULE, &[&at.0.to_be_bytes(), &[kind], &id])
     }
+    /// The schedule entries due at `now` (moment ≤ `now`): `[start, end)`.
+    pub fn schedule_due(now: Timestamp) -> (Vec<u8>, Vec<u8>) {
+        // The smallest key of the next millisecond: kind 0, id all zero.
+        let mut end = key(tag::SCHEDULE, &[&now.plus_ms(1).0.to_be_bytes()]);
+        end.extend_from_slice(&[0u8; 13]);
+        (vec![tag::SCHEDULE], end)
+    }
     /// An entry of the holder index.
     pub fn holder(instrument: InstrumentId, account: AccountId) -> Vec<u8> {
         key(

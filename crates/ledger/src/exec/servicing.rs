@@ -561,8 +561,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     /// distributions, within `budget` units (`MAX_LIFECYCLE_WORK_PER_BLOCK` on a
     /// network). At least one due event runs per block, so a large one cannot starve.
     pub(crate) fn run_lifecycle(&mut self, now: Timestamp, mut budget: usize) {
-        let (start, _) = keys::table(schema::tag::SCHEDULE);
-        let due_end = keys::schedule(now.plus_ms(1), &Scheduled::Coupon(InstrumentId(0), Date(0)));
+        let (start, due_end) = keys::schedule_due(now);
         let mut first = true;
         while budget > 0 || first {
             let Some((k, _)) = self.st.scan(&start, &due_end, 1).pop() else {
