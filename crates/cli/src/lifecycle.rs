@@ -221,15 +221,29 @@ pub fn strips(ctx: &Ctx, cmd: &StripsCmd) -> CliResult {
                 .ok_or_else(|| CliError::Usage(format!("{i} is not a note or bond")))?;
             let info = ctx.client.strips(i)?;
             let component = |id: u64, name: String, kind: InstrumentKind| {
+                // A long note name may not leave room for the suffix: fall back to the id.
+                let name = tally_types::codec::Text::new(&name)
+                    .or_else(|| {
+                        tally_types::codec::Text::new(format!(
+                            "STRIPS of instrument {}",
+                            create.instrument
+                        ))
+                    })
+                    .unwrap_or_default();
                 Operation::CreateInstrument(CreateInstrument {
                     instrument: tally_types::InstrumentId(id),
                     issuer: create.issuer,
-                    name: tally_types::codec::Text::new(&name).unwrap_or_default(),
+                    name,
                     ids: Default::default(),
                     scale: create.scale,
                     min_increment: 1,
                     kind,
                     policy: create.policy.clone(),
+                })
+            };
+            let bump = |n: u64| {
+                n.checked_add(1).ok_or_else(|| {
+                    CliError::Usage("--first-id leaves no room for the components".into())
                 })
             };
             let mut next = *first_id;
@@ -238,7 +252,7 @@ pub fn strips(ctx: &Ctx, cmd: &StripsCmd) -> CliResult {
                 Some(p) => tally_types::InstrumentId(p),
                 None => {
                     let id = next;
-                    next += 1;
+                    next = bump(next)?;
                     ops.push(component(
                         id,
                         format!("{} principal", create.name),
@@ -258,7 +272,7 @@ pub fn strips(ctx: &Ctx, cmd: &StripsCmd) -> CliResult {
                     format!("Interest STRIPS {date}"),
                     InstrumentKind::StripInterest { payment_date: date },
                 ));
-                next += 1;
+                next = bump(next)?;
             }
             ops.push(
                 EnableStrips {
