@@ -10,8 +10,9 @@ use crate::block::{
     ConsensusContext, Digest, LedgerBlock, MAX_BLOCK_TIME_STEP_MS, MAX_BLOCK_TX_BYTES,
     MAX_BLOCK_TXS,
 };
+use crate::budget::{BlockBudget, DrainRate};
 use crate::mempool::Mempool;
-use crate::state_cache::{StateCache, Writes};
+use crate::state_cache::{ForkView, StateCache, Writes};
 use commonware_consensus::Heightable as _;
 use commonware_consensus::marshal::ancestry::Ancestry;
 use commonware_consensus::simplex::scheme::bls12381_threshold::vrf;
@@ -51,20 +52,41 @@ fn hash32(d: &Digest) -> Hash32 {
     Hash32(d.0)
 }
 
-/// What every clone of the application shares.
-pub struct Inner {
+/// What every clone of the application shares and never changes.
+struct Fixed {
     ledger: Ledger,
     genesis: Genesis,
+    threads: usize,
+}
+
+/// What every clone of the application shares, behind one short-held lock: bookkeeping
+/// only. No execution, verification or merkleization runs under it; readers take a
+/// snapshot under it and read without it.
+pub struct Inner {
     cache: StateCache,
-    /// Outcomes of executed, not yet finalized blocks.
-    outcomes: BTreeMap<Hash32, (u64, BlockOutcome)>,
+    /// Executed, not yet finalized blocks.
+    outcomes: BTreeMap<Hash32, Executed>,
     /// The last finalized blocks' heights, roots and outcomes (newest last).
-    finalized: Vec<Arc<FinalizedBlock>>,
+    finalized: std::collections::VecDeque<Arc<FinalizedBlock>>,
     /// Every newly finalized block, for event streams.
     announce: tokio::sync::broadcast::Sender<Arc<FinalizedBlock>>,
-    threads: usize,
     /// Test-only Byzantine proposer (see [AppState::forge_proposals]); `None` in a node.
     forgery: Option<Forgery>,
+    /// How many transactions this validator's proposals carry (learned from processing).
+    budget: BlockBudget,
+    /// How fast finalized blocks drain the mempool (admission's limit follows it).
+    drain: DrainRate,
+    /// Blocks refused as a verifier, by reason (for `/metrics`).
+    refused: BTreeMap<&'static str, u64>,
+}
+
+/// A block executed here and not yet finalized.
+struct Executed {
+    height: u64,
+    outcome: BlockOutcome,
+    /// The distinct senders of its transactions (their used nonces leave the mempool on
+    /// finalization).
+    senders: Vec<tally_types::PublicKey>,
 }
 
 /// What a test-only Byzantine proposer adds to its blocks, and the blocks it proposed.
@@ -103,7 +125,13 @@ const ANNOUNCE_BUFFER: usize = 1_024;
 
 /// Handle to the application state shared by the node's components.
 #[derive(Clone)]
-pub struct AppState(Arc<Mutex<Inner>>);
+pub struct AppState {
+    fixed: Arc<Fixed>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+/// The finalized state as the API reads it: a snapshot, read without any lock.
+pub type Snapshot = ForkView;
 
 impl AppState {
     /// State for a chain starting from `genesis` (its block 0 is `genesis_block`).
@@ -114,16 +142,23 @@ impl AppState {
         threads: usize,
     ) -> Self {
         let cache = StateCache::new(BTreeMap::new(), hash32(&genesis_block.digest()), 0);
-        Self(Arc::new(Mutex::new(Inner {
-            ledger,
-            genesis,
-            cache,
-            outcomes: BTreeMap::new(),
-            finalized: Vec::new(),
-            announce: tokio::sync::broadcast::channel(ANNOUNCE_BUFFER).0,
-            threads,
-            forgery: None,
-        })))
+        Self {
+            fixed: Arc::new(Fixed {
+                ledger,
+                genesis,
+                threads,
+            }),
+            inner: Arc::new(Mutex::new(Inner {
+                cache,
+                outcomes: BTreeMap::new(),
+                finalized: std::collections::VecDeque::new(),
+                announce: tokio::sync::broadcast::channel(ANNOUNCE_BUFFER).0,
+                forgery: None,
+                budget: BlockBudget::default(),
+                drain: DrainRate::default(),
+                refused: BTreeMap::new(),
+            })),
+        }
     }
 
     /// Replaces the (empty) state with what storage holds: the state after the finalized
@@ -135,34 +170,36 @@ impl AppState {
         inner.outcomes.clear();
         // Receipts of earlier blocks are not kept across restarts (see docs/node.md); the
         // block itself is reported as the finalized tip.
-        inner.finalized = vec![Arc::new(FinalizedBlock {
+        inner.finalized = std::collections::VecDeque::from([Arc::new(FinalizedBlock {
             height: block.height.get(),
             digest,
             parent: hash32(&block.parent),
             state_root: hash32(&block.state_root),
             time: block.time,
             outcome: BlockOutcome::default(),
-        })];
+        })]);
     }
 
+    /// The one lock policy of the node's state: it guards bookkeeping only, and every
+    /// update under it either completes or panics before changing anything, so a poisoned
+    /// lock means a broken invariant. The node stops.
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A poisoned lock means a panic mid-execution: the invariant is gone, stop.
-        self.0.lock().expect("application state lock poisoned")
+        self.inner.lock().expect("application state lock poisoned")
     }
 
     /// Threads used for batch signature verification.
     pub fn threads(&self) -> usize {
-        self.lock().threads
+        self.fixed.threads
     }
 
     /// The latest finalized block, if any beyond genesis.
     pub fn last_finalized(&self) -> Option<Arc<FinalizedBlock>> {
-        self.lock().finalized.last().cloned()
+        self.lock().finalized.back().cloned()
     }
 
     /// Finalized blocks still in memory, oldest first.
     pub fn finalized_blocks(&self) -> Vec<Arc<FinalizedBlock>> {
-        self.lock().finalized.clone()
+        self.lock().finalized.iter().cloned().collect()
     }
 
     /// A finalized block still in memory, by height.
@@ -180,20 +217,22 @@ impl AppState {
         self.lock().announce.subscribe()
     }
 
-    /// Runs `f` over the finalized state (briefly holding the state lock: keep `f` short).
-    pub fn read<R>(
-        &self,
-        f: impl FnOnce(&tally_ledger::StateReader<'_, BTreeMap<Vec<u8>, Vec<u8>>>) -> R,
-    ) -> R {
-        let inner = self.lock();
-        f(&tally_ledger::StateReader(inner.cache.finalized()))
+    /// A snapshot of the finalized state (taken under the lock in O(1), read without it).
+    pub fn snapshot(&self) -> Snapshot {
+        self.lock().cache.snapshot()
+    }
+
+    /// Runs `f` over a snapshot of the finalized state; the lock is held only to take
+    /// the snapshot, so `f` never delays execution or finalization.
+    pub fn read<R>(&self, f: impl FnOnce(&tally_ledger::StateReader<'_, Snapshot>) -> R) -> R {
+        let snapshot = self.snapshot();
+        f(&tally_ledger::StateReader(&snapshot))
     }
 
     /// The receipt of a transaction in a finalized block still in memory, with the
-    /// block's height; searched in place, newest first.
+    /// block's height; searched newest first, outside the lock.
     pub fn find_receipt(&self, id: &Hash32) -> Option<(u64, tally_ledger::Receipt)> {
-        let inner = self.lock();
-        inner.finalized.iter().rev().find_map(|b| {
+        self.finalized_blocks().iter().rev().find_map(|b| {
             b.outcome
                 .receipts
                 .iter()
@@ -204,11 +243,7 @@ impl AppState {
 
     /// A finalized block still in memory, by height (without its receipts).
     pub fn finalized_block(&self, height: u64) -> Option<(Hash32, Hash32, Timestamp, usize)> {
-        let inner = self.lock();
-        inner
-            .finalized
-            .iter()
-            .find(|b| b.height == height)
+        self.finalized_at(height)
             .map(|b| (b.digest, b.state_root, b.time, b.outcome.receipts.len()))
     }
 
@@ -217,23 +252,45 @@ impl AppState {
         &self,
         height: u64,
     ) -> Option<Vec<(Hash32, tally_types::ResultCode)>> {
-        let inner = self.lock();
-        inner
-            .finalized
-            .iter()
-            .find(|b| b.height == height)
-            .map(|b| {
-                b.outcome
-                    .receipts
-                    .iter()
-                    .map(|r| (r.tx_id, r.code))
-                    .collect()
-            })
+        self.finalized_at(height).map(|b| {
+            b.outcome
+                .receipts
+                .iter()
+                .map(|r| (r.tx_id, r.code))
+                .collect()
+        })
     }
 
-    /// A copy of the finalized ledger state.
+    /// A copy of the whole finalized ledger state (for tests and tools: it copies
+    /// everything).
     pub fn finalized_state(&self) -> BTreeMap<Vec<u8>, Vec<u8>> {
-        self.lock().cache.finalized().clone()
+        use tally_ledger::Store as _;
+        self.snapshot()
+            .scan(&[], &[0xff; 64], usize::MAX)
+            .into_iter()
+            .collect()
+    }
+
+    /// How many transactions the mempool may hold before the API refuses more as
+    /// `Overloaded` (follows the measured drain rate; see [crate::budget]).
+    pub fn admission_limit(&self) -> usize {
+        self.lock().drain.admission_limit()
+    }
+
+    /// Pipeline gauges for `/metrics`: the block budget, drain rate, live candidates,
+    /// finalized layers not yet folded, and blocks refused as a verifier by reason.
+    pub fn pipeline_metrics(&self) -> PipelineMetrics {
+        let inner = self.lock();
+        PipelineMetrics {
+            block_budget_txs: inner.budget.max_txs(MAX_BLOCK_TXS),
+            cost_per_tx_ns: u64::try_from(inner.budget.cost_per_tx().as_nanos())
+                .unwrap_or(u64::MAX),
+            drain_per_s: inner.drain.per_s(),
+            admission_limit: inner.drain.admission_limit(),
+            candidates: inner.cache.candidates(),
+            unfolded_layers: inner.cache.unfolded(),
+            refused: inner.refused.iter().map(|(k, v)| (*k, *v)).collect(),
+        }
     }
 
     /// Test-only fault, for the cluster simulation; a node never calls it. Makes this
@@ -258,6 +315,35 @@ impl AppState {
             .as_ref()
             .map_or_else(Vec::new, |f| f.blocks.clone())
     }
+
+    /// Records an executed block (proposed or verified here).
+    fn record(&self, digest: Hash32, parent: Hash32, writes: Writes, executed: Executed) -> bool {
+        let mut inner = self.lock();
+        if inner.cache.insert(digest, parent, writes).is_err() {
+            return false; // its parent was finalized away meanwhile: a dead fork
+        }
+        inner.outcomes.insert(digest, executed);
+        true
+    }
+}
+
+/// Pipeline gauges (see [AppState::pipeline_metrics]).
+#[derive(Clone, Debug)]
+pub struct PipelineMetrics {
+    /// Transactions this validator's next proposal may carry.
+    pub block_budget_txs: usize,
+    /// Learned processing cost per transaction, in nanoseconds.
+    pub cost_per_tx_ns: u64,
+    /// Transactions finalized per second (recent average).
+    pub drain_per_s: u64,
+    /// Mempool size above which the API refuses new transactions as `Overloaded`.
+    pub admission_limit: usize,
+    /// Executed blocks not yet finalized.
+    pub candidates: usize,
+    /// Finalized layers not yet folded into the base state.
+    pub unfolded_layers: usize,
+    /// Blocks refused as a verifier, by reason.
+    pub refused: Vec<(&'static str, u64)>,
 }
 
 /// Mempool handle given to the proposer.
@@ -265,9 +351,9 @@ impl AppState {
 pub struct MempoolHandle(pub Arc<Mutex<Mempool>>);
 
 impl MempoolHandle {
-    fn lock(&self) -> MutexGuard<'_, Mempool> {
-        // The mempool's invariants hold between calls; a panic elsewhere cannot break them
-        // half-way, so a poisoned lock is still usable.
+    /// The pool. Its invariants hold between calls; a panic elsewhere cannot break them
+    /// half-way, so a poisoned lock is still usable.
+    pub fn lock(&self) -> MutexGuard<'_, Mempool> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -286,8 +372,10 @@ impl MempoolHandle {
         self.admit_checked(now, raw, threads, rng, None)
     }
 
-    /// [MempoolHandle::admit], also refusing (before verification) transactions whose
-    /// nonce the finalized state of `state` has already used.
+    /// [MempoolHandle::admit] for the API: refuses as `Overloaded` (before any decoding)
+    /// once the pool holds more than `state`'s admission limit, and refuses (before
+    /// verification) transactions whose nonce the finalized state has already used or
+    /// that lie too far ahead.
     pub fn admit_checked<R: CryptoRng>(
         &self,
         now: Timestamp,
@@ -296,13 +384,14 @@ impl MempoolHandle {
         rng: &mut R,
         state: Option<&AppState>,
     ) -> Vec<Result<Hash32, crate::mempool::AdmitError>> {
+        let limit = state.map(AppState::admission_limit);
         let (mut prepared, chain) = {
             let pool = self.lock();
-            (pool.prepare(now, raw), pool.chain().clone())
+            (pool.prepare_limited(now, raw, limit), pool.chain().clone())
         };
         if let Some(state) = state {
-            let inner = state.lock();
-            let reader = tally_ledger::StateReader(inner.cache.finalized());
+            let snapshot = state.snapshot();
+            let reader = tally_ledger::StateReader(&snapshot);
             prepared.refuse_known_bad(|k| reader.key_owner(k).map(|_| reader.next_nonce(k)));
         }
         let verified = tally_types::verify_batch(&chain, prepared.take_candidates(), threads, rng);
@@ -365,7 +454,7 @@ impl LedgerApp {
 }
 
 /// Why a candidate block is refused.
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Invalid {
     Time,
     Height,
@@ -373,63 +462,52 @@ enum Invalid {
     Signature,
     Parent,
     Execution,
+    Root,
 }
 
-impl Inner {
-    /// Executes `txs` at `height`/`time` on top of `parent`; returns the writes.
-    fn execute(
-        &self,
-        parent: &Hash32,
-        height: u64,
-        time: Timestamp,
-        txs: &[VerifiedTx],
-    ) -> Result<(Writes, BlockOutcome), Invalid> {
-        let mut view = self.cache.view(parent).map_err(|_| Invalid::Parent)?;
-        if height == 1 {
-            // The ledger's genesis state is written with the first block (block 0 commits
-            // to the empty authenticated store).
-            self.ledger
-                .init_genesis(&mut view, &self.genesis)
-                .map_err(|_| Invalid::Execution)?;
+impl Invalid {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Time => "time",
+            Self::Height => "height",
+            Self::Decode => "decode",
+            Self::Signature => "signature",
+            Self::Parent => "unknown_parent",
+            Self::Execution => "execution",
+            Self::Root => "state_root",
         }
-        let outcome = self
-            .ledger
-            .apply_block(&mut view, BlockEnv { height, time }, txs)
-            .map_err(|_| Invalid::Execution)?;
-        Ok((view.into_writes(), outcome))
     }
+}
 
-    /// Splits proposal candidates (each sender's in nonce order) into those that can apply
-    /// on top of `parent`, in order, and those whose nonce is already used there (stale:
-    /// drop them from the mempool). A transaction whose nonce is ahead waits, so a block
-    /// never carries a transaction it would refuse for a nonce gap.
-    fn ready(
-        &self,
-        parent: &Hash32,
-        candidates: Vec<VerifiedTx>,
-    ) -> (Vec<VerifiedTx>, Vec<Hash32>) {
-        let Ok(view) = self.cache.view(parent) else {
-            return (Vec::new(), Vec::new());
-        };
-        let reader = tally_ledger::StateReader(&view);
-        let mut expected: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
-        let (mut ready, mut stale) = (Vec::new(), Vec::new());
-        for tx in candidates {
-            let sender = &tx.tx().sender;
-            let next = expected
-                .entry(sender.as_ref().to_vec())
-                .or_insert_with(|| reader.next_nonce(sender));
-            match tx.tx().nonce.cmp(next) {
-                std::cmp::Ordering::Equal => {
-                    *next += 1;
-                    ready.push(tx);
-                }
-                std::cmp::Ordering::Less => stale.push(tx.id()),
-                std::cmp::Ordering::Greater => {}
-            }
-        }
-        (ready, stale)
+/// Executes `txs` at `height`/`time` on `view` (the state of its parent), with no lock
+/// held; returns the writes.
+fn execute(
+    fixed: &Fixed,
+    mut view: ForkView,
+    height: u64,
+    time: Timestamp,
+    txs: &[VerifiedTx],
+) -> Result<(Writes, BlockOutcome), Invalid> {
+    if height == 1 {
+        // The ledger's genesis state is written with the first block (block 0 commits
+        // to the empty authenticated store).
+        fixed
+            .ledger
+            .init_genesis(&mut view, &fixed.genesis)
+            .map_err(|_| Invalid::Execution)?;
     }
+    let outcome = fixed
+        .ledger
+        .apply_block(&mut view, BlockEnv { height, time }, txs)
+        .map_err(|_| Invalid::Execution)?;
+    Ok((view.into_writes(), outcome))
+}
+
+/// The distinct senders of `txs`.
+fn senders(txs: &[VerifiedTx]) -> Vec<tally_types::PublicKey> {
+    let set: std::collections::BTreeSet<&tally_types::PublicKey> =
+        txs.iter().map(|t| &t.tx().sender).collect();
+    set.into_iter().cloned().collect()
 }
 
 /// Metadata committed with each block's state: its height, so a restarted node knows
@@ -460,6 +538,28 @@ async fn commit<E: Spawner + StorageContext>(
         .expect("merkleizing the state batch")
 }
 
+/// Milliseconds of `runtime`'s clock (wall time in a node, simulated time in tests).
+fn clock_ms<E: Clock>(runtime: &E) -> u64 {
+    runtime
+        .current()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Runs `job` on the runtime's blocking pool, off the async workers that carry voting,
+/// networking and the API. `None` if the task failed.
+async fn off_executor<E: Spawner, T: Send + 'static>(
+    runtime: &E,
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    runtime
+        .child("execute")
+        .shared(true)
+        .spawn(move |_| async move { job() })
+        .await
+        .ok()
+}
+
 impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerApp {
     type SigningScheme = Scheme;
     type Context = ConsensusContext;
@@ -486,24 +586,22 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
     ) -> Option<Proposed<Self, E>> {
         let parent = ancestry.next().await?;
         let parent = parent.inner();
-        let now_ms = runtime
-            .current()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let now_ms = crate::clock::ledger_ms(now_ms);
+        let parent_digest = hash32(&parent.digest());
+        let now_ms = crate::clock::ledger_ms(clock_ms(&runtime));
         let time = Timestamp(now_ms.clamp(parent.time.0, parent.time.0 + MAX_BLOCK_TIME_STEP_MS));
         let height = parent.height().get() + 1;
         // Transactions already in the unfinalized blocks this proposal extends must not be
-        // included again.
-        let in_flight: std::collections::BTreeSet<Hash32> = {
+        // included again (one refused there keeps its nonce free in the parent state).
+        let (in_flight, max_txs) = {
             let shared = self.state.lock();
-            shared
+            let in_flight: std::collections::BTreeSet<Hash32> = shared
                 .cache
-                .pending_chain(&hash32(&parent.digest()))
+                .pending_chain(&parent_digest)
                 .iter()
                 .filter_map(|d| shared.outcomes.get(d))
-                .flat_map(|(_, o)| o.receipts.iter().map(|r| r.tx_id))
-                .collect()
+                .flat_map(|e| e.outcome.receipts.iter().map(|r| r.tx_id))
+                .collect();
+            (in_flight, shared.budget.max_txs(MAX_BLOCK_TXS))
         };
         // With nothing to include, wait (briefly, well inside the leader timeout) for
         // transactions before proposing an empty block: an idle chain then makes a few
@@ -518,57 +616,69 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         } else {
             runtime.current() + IDLE_BLOCK_INTERVAL
         };
-        let candidates: Vec<VerifiedTx> = loop {
+        let (view, selected) = loop {
+            let view = self.state.lock().cache.view(&parent_digest).ok()?;
             let selected = {
-                let mempool = input.provider.0.lock().expect("mempool lock poisoned");
-                mempool.select_excluding(MAX_BLOCK_TXS, MAX_BLOCK_TX_BYTES, &in_flight)
+                let reader = tally_ledger::StateReader(&view);
+                input.provider.lock().select_ready(
+                    max_txs,
+                    MAX_BLOCK_TX_BYTES,
+                    time,
+                    &in_flight,
+                    |k| reader.next_nonce(k),
+                )
             };
             if !selected.is_empty() || runtime.current() >= idle_until {
-                break selected;
+                break (view, selected);
             }
+            drop(view); // never hold the base across a wait: it keeps finalization from folding
             runtime.sleep(IDLE_POLL).await;
         };
-        let (txs, stale) = self
-            .state
-            .lock()
-            .ready(&hash32(&parent.digest()), candidates);
-        if !stale.is_empty() {
-            input
-                .provider
-                .0
-                .lock()
-                .expect("mempool lock poisoned")
-                .remove(&stale);
-        }
-        let (writes, outcome) = self
-            .state
-            .lock()
-            .execute(&hash32(&parent.digest()), height, time, &txs)
-            .ok()?;
+        // Execution runs off the async workers, on a view that owns what it reads.
+        let fixed = Arc::clone(&self.state.fixed);
+        let started = runtime.current();
+        let (raw, txs, writes, outcome) = off_executor(&runtime, move || {
+            let txs: Vec<VerifiedTx> = selected.iter().map(|a| a.tx.clone()).collect();
+            let raw: Vec<Vec<u8>> = selected.iter().map(|a| a.raw.clone()).collect();
+            execute(&fixed, view, height, time, &txs).map(|(w, o)| (raw, txs, w, o))
+        })
+        .await?
+        .ok()?;
         let merkleized = commit::<E>(batches, height, &writes).await;
+        let elapsed = runtime
+            .current()
+            .duration_since(started)
+            .unwrap_or_default();
         let mut block = LedgerBlock {
             context: consensus,
             parent: parent.digest(),
             height: parent.height().next(),
             time,
-            txs: txs.iter().map(|t| t.signed().to_bytes()).collect(),
+            txs: raw,
             state_root: merkleized.root(),
             ops_root: merkleized.ops_root(),
             range: non_empty_range!(merkleized.sync_boundary(), merkleized.bounds().tip.size),
         };
-        let mut shared = self.state.lock();
-        if let Some(forgery) = &shared.forgery {
-            block.txs.push(forgery.tx.clone()); // test-only Byzantine proposer
+        {
+            let mut shared = self.state.lock();
+            if let Some(forgery) = &shared.forgery {
+                block.txs.push(forgery.tx.clone()); // test-only Byzantine proposer
+            }
+            // A proposer skips verification: its work per transaction is a lower bound.
+            shared.budget.observe(txs.len(), elapsed);
         }
         let digest = hash32(&block.digest());
-        if let Some(forgery) = &mut shared.forgery {
+        if let Some(forgery) = &mut self.state.lock().forgery {
             forgery.blocks.push(digest);
         }
-        shared
-            .cache
-            .insert(digest, hash32(&parent.digest()), writes)
-            .ok()?;
-        shared.outcomes.insert(digest, (height, outcome));
+        let executed = Executed {
+            height,
+            outcome,
+            senders: senders(&txs),
+        };
+        if !self.state.record(digest, parent_digest, writes, executed) {
+            return None;
+        }
         Some(Proposed { block, merkleized })
     }
 
@@ -582,42 +692,70 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let block = ancestry.next().await?;
         let parent = ancestry.next().await?;
         let (block, parent) = (block.inner().clone(), parent.inner().clone());
-        let checked = (|| {
-            if block.height.get() != parent.height.get() + 1 || block.parent != parent.digest() {
-                return Err(Invalid::Height);
+        let digest = hash32(&block.digest());
+        let parent_digest = hash32(&block.parent);
+        let started = runtime.current();
+        let checked = if block.height.get() != parent.height.get() + 1
+            || block.parent != parent.digest()
+        {
+            Err(Invalid::Height)
+        } else if block.time < parent.time || block.time.0 > parent.time.0 + MAX_BLOCK_TIME_STEP_MS
+        {
+            Err(Invalid::Time)
+        } else {
+            let view = self.state.lock().cache.view(&parent_digest);
+            match view {
+                Err(_) => Err(Invalid::Parent),
+                Ok(view) => {
+                    // A proposer may be Byzantine: every signature is checked, here or at
+                    // admission. Verification and execution run off the async workers.
+                    let (fixed, mempool) = (Arc::clone(&self.state.fixed), self.mempool.clone());
+                    let mut seed = [0u8; 32];
+                    runtime.fill_bytes(&mut seed);
+                    let (height, time) = (block.height.get(), block.time);
+                    let raw = block.txs.clone();
+                    off_executor(&runtime, move || {
+                        let mut rng =
+                            <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed(seed);
+                        let chain = fixed.ledger.chain().clone();
+                        let txs = mempool.verify_block(&chain, &raw, fixed.threads, &mut rng)?;
+                        let (writes, outcome) = execute(&fixed, view, height, time, &txs)?;
+                        Ok((writes, outcome, senders(&txs)))
+                    })
+                    .await
+                    .unwrap_or(Err(Invalid::Execution))
+                }
             }
-            if block.time < parent.time || block.time.0 > parent.time.0 + MAX_BLOCK_TIME_STEP_MS {
-                return Err(Invalid::Time);
-            }
-            // A proposer may be Byzantine: every signature is checked, here or at admission.
-            let (chain, threads) = {
-                let shared = self.state.lock();
-                (shared.ledger.chain().clone(), shared.threads)
-            };
-            let txs = self
-                .mempool
-                .verify_block(&chain, &block.txs, threads, &mut runtime)?;
-            self.state
-                .lock()
-                .execute(&hash32(&block.parent), block.height.get(), block.time, &txs)
-        })();
-        let (writes, outcome) = match checked {
+        };
+        let refuse = |why: Invalid| {
+            tracing::warn!(height = block.height.get(), block = %digest, reason = why.name(), "refused a proposed block");
+            *self.state.lock().refused.entry(why.name()).or_insert(0) += 1;
+        };
+        let (writes, outcome, senders) = match checked {
             Ok(done) => done,
-            Err(_why) => return None,
+            Err(why) => {
+                refuse(why);
+                return None;
+            }
         };
         let merkleized = commit::<E>(batches, block.height.get(), &writes).await;
         if merkleized.root() != block.state_root {
+            refuse(Invalid::Root);
             return None;
         }
-        let digest = hash32(&block.digest());
-        let mut shared = self.state.lock();
-        shared
-            .cache
-            .insert(digest, hash32(&block.parent), writes)
-            .ok()?;
-        shared
-            .outcomes
-            .insert(digest, (block.height.get(), outcome));
+        let elapsed = runtime
+            .current()
+            .duration_since(started)
+            .unwrap_or_default();
+        self.state.lock().budget.observe(block.txs.len(), elapsed);
+        let executed = Executed {
+            height: block.height.get(),
+            outcome,
+            senders,
+        };
+        if !self.state.record(digest, parent_digest, writes, executed) {
+            return None;
+        }
         Some(merkleized)
     }
 
@@ -632,7 +770,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
 
     async fn finalized(
         &mut self,
-        _context: (E, ConsensusContext),
+        (runtime, _): (E, ConsensusContext),
         block: &LedgerBlock,
         _captured: (),
         _readers: <Databases<E> as DatabaseSet<E>>::Readers,
@@ -647,34 +785,49 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             .cache
             .finalize(&digest)
             .expect("a finalized block was executed first");
-        let (height, outcome) = shared
+        let executed = shared
             .outcomes
             .remove(&digest)
             .expect("outcome of an executed block");
-        shared.outcomes.retain(|_, (h, _)| *h > height);
+        let height = executed.height;
+        assert_eq!(height, block.height.get(), "outcome recorded at its height");
+        shared.outcomes.retain(|_, e| e.height > height);
+        let included: Vec<Hash32> = executed.outcome.receipts.iter().map(|r| r.tx_id).collect();
         let finalized = Arc::new(FinalizedBlock {
             height,
             digest,
             parent: hash32(&block.parent),
             state_root: hash32(&block.state_root),
             time: block.time,
-            outcome,
+            outcome: executed.outcome,
         });
-        shared.finalized.push(finalized.clone());
+        shared.finalized.push_back(finalized.clone());
         // No subscriber is not an error.
         let _ = shared.announce.send(finalized);
         if shared.finalized.len() > FINALIZED_HISTORY {
-            shared.finalized.remove(0);
+            shared.finalized.pop_front();
         }
-        let included: Vec<Hash32> = shared.finalized.last().map_or_else(Vec::new, |b| {
-            b.outcome.receipts.iter().map(|r| r.tx_id).collect()
-        });
+        shared.drain.observe(clock_ms(&runtime), included.len());
+        let snapshot = shared.cache.snapshot();
         drop(shared);
-        self.mempool
-            .0
-            .lock()
-            .expect("mempool lock poisoned")
-            .remove(&included);
+        // The mempool forgets what this block included, every transaction of its senders
+        // whose nonce is now used, and everything that expired by the block's time.
+        let reader = tally_ledger::StateReader(&snapshot);
+        let next: Vec<(tally_types::PublicKey, u64)> = executed
+            .senders
+            .into_iter()
+            .map(|k| {
+                let n = reader.next_nonce(&k);
+                (k, n)
+            })
+            .collect();
+        drop(snapshot);
+        let mut pool = self.mempool.lock();
+        pool.remove(&included);
+        for (key, n) in &next {
+            pool.remove_used(key, *n);
+        }
+        pool.evict_expired(block.time);
     }
 }
 

@@ -273,8 +273,24 @@ fn start_gossip<E, S, R>(
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
             // Refusals (duplicates above all) are expected and need no answer.
-            let now = crate::clock::ledger_ms(now);
-            let _ = mempool.admit(tally_types::Timestamp(now), &raw, threads, &mut ctx);
+            let now = tally_types::Timestamp(crate::clock::ledger_ms(now));
+            // Verification runs on the blocking pool, never on the async workers that carry
+            // votes; one batch at a time, so gossip cannot queue unbounded CPU work (the
+            // p2p channel drops what arrives while its mailbox is full, and the
+            // transactions still wait at their origin).
+            let mut seed = [0u8; 32];
+            rand_core::Rng::fill_bytes(&mut ctx, &mut seed);
+            let pool = mempool.clone();
+            let _ = ctx
+                .child("gossip_verify")
+                .shared(true)
+                .spawn(move |_| async move {
+                    let mut rng =
+                        <rand_chacha::ChaCha20Rng as rand_core::SeedableRng>::from_seed(seed);
+                    // Refusals (duplicates above all) are expected and need no answer.
+                    let _ = pool.admit(now, &raw, threads, &mut rng);
+                })
+                .await;
         }
     });
 }

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod block;
+pub mod budget;
 pub mod clock;
 pub mod engine;
 pub mod genesis;

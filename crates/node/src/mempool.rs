@@ -7,7 +7,8 @@
 //! sender cannot starve the others.
 
 use rand_core::CryptoRng;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 use tally_types::limits::{MAX_TX_BYTES, MAX_TX_TTL_MS};
 use tally_types::tx::VerifyError;
 use tally_types::{ChainId, Hash32, SignedTx, Timestamp, VerifiedTx, verify_batch};
@@ -66,6 +67,22 @@ pub enum AdmitError {
     /// No participant owns the sender key.
     #[error("the sender key is not registered to any participant")]
     UnknownSender,
+    /// The nonce lies so far ahead of the sender's next nonce that the sender could not
+    /// fill the gap within its per-sender bound.
+    #[error(
+        "nonce {nonce} is too far ahead (the sender's next nonce is {expected}; at most {max_ahead} ahead)"
+    )]
+    NonceTooFar {
+        /// The transaction's nonce.
+        nonce: u64,
+        /// The sender's next nonce.
+        expected: u64,
+        /// Furthest ahead a nonce may be.
+        max_ahead: u64,
+    },
+    /// The node is admitting more than it can settle; retry after a short wait.
+    #[error("the network is at capacity; retry shortly")]
+    Overloaded,
     /// The sender already used this nonce in a finalized block: a replay.
     #[error("nonce {nonce} already used (the sender's next nonce is {expected})")]
     Stale {
@@ -91,6 +108,8 @@ impl AdmitError {
             Self::BadSignature(_) => "BadSignature",
             Self::UnknownSender => "UnknownSender",
             Self::Stale { .. } => "NonceReused",
+            Self::NonceTooFar { .. } => "NonceTooFar",
+            Self::Overloaded => "Overloaded",
         }
     }
 }
@@ -113,11 +132,17 @@ pub fn decode_batch(bytes: &[u8], max_txs: usize) -> Result<Vec<Vec<u8>>, common
     Vec::<Vec<u8>>::decode_cfg(commonware_codec::Copying(bytes), &cfg)
 }
 
-struct Entry {
-    tx: VerifiedTx,
-    size: usize,
-    /// Digest of the exact encoding admitted.
-    wire: Hash32,
+/// A transaction admitted into the pool: verified, with the exact bytes it arrived as
+/// (a proposal copies them into its block instead of encoding the transaction again) and
+/// the digest of those bytes.
+#[derive(Debug)]
+pub struct Admitted {
+    /// The verified transaction.
+    pub tx: VerifiedTx,
+    /// Its encoding as admitted (transaction and approvals).
+    pub raw: Vec<u8>,
+    /// [wire_digest] of `raw`.
+    pub wire: Hash32,
 }
 
 /// Digest of a transaction's exact encoding (transaction and approvals): equal digests
@@ -131,7 +156,10 @@ pub fn wire_digest(raw: &[u8]) -> Hash32 {
 pub struct Prepared {
     results: Vec<Result<Hash32, AdmitError>>,
     candidates: Vec<SignedTx>,
-    slots: Vec<(usize, usize, Hash32)>,
+    /// Per candidate: its index in the input, its bytes and their wire digest.
+    slots: Vec<(usize, Vec<u8>, Hash32)>,
+    /// Furthest a nonce may lie ahead of its sender's next nonce.
+    max_ahead: u64,
 }
 
 impl Prepared {
@@ -143,18 +171,24 @@ impl Prepared {
     /// Refuses, before any signature is verified, the candidates a block would refuse
     /// anyway, judged against the finalized state: `sender` gives a sender key's next
     /// nonce, or `None` if no participant owns the key. Refused are transactions from
-    /// unknown senders (which would otherwise cost a receipt each) and replays of
-    /// transactions that already applied.
+    /// unknown senders (which would otherwise cost a receipt each), replays of
+    /// transactions that already applied, and nonces so far ahead that the sender could
+    /// not fill the gap within its own per-sender bound.
     pub fn refuse_known_bad(&mut self, sender: impl Fn(&tally_types::PublicKey) -> Option<u64>) {
         let candidates = std::mem::take(&mut self.candidates);
         let slots = std::mem::take(&mut self.slots);
         for (tx, slot) in candidates.into_iter().zip(slots) {
+            let nonce = tx.tx.nonce;
             let refusal = match sender(&tx.tx.sender) {
                 None => Some(AdmitError::UnknownSender),
-                Some(expected) if tx.tx.nonce < expected => Some(AdmitError::Stale {
-                    nonce: tx.tx.nonce,
-                    expected,
-                }),
+                Some(expected) if nonce < expected => Some(AdmitError::Stale { nonce, expected }),
+                Some(expected) if nonce - expected >= self.max_ahead => {
+                    Some(AdmitError::NonceTooFar {
+                        nonce,
+                        expected,
+                        max_ahead: self.max_ahead,
+                    })
+                }
                 Some(_) => None,
             };
             match refusal {
@@ -171,12 +205,18 @@ impl Prepared {
 type SenderKey = Vec<u8>;
 
 /// Verified transactions waiting for a block.
+///
+/// Invariants (checked by [Mempool::check_invariants] in tests): `entries`, `by_wire`,
+/// `by_expiry` and `by_sender` index the same transactions; `senders` lists exactly the
+/// senders with a non-empty queue; `bytes` is the sum of the entries' sizes.
 pub struct Mempool {
     cfg: MempoolConfig,
     chain: ChainId,
-    entries: BTreeMap<Hash32, Entry>,
+    entries: BTreeMap<Hash32, Arc<Admitted>>,
     /// Wire digest → transaction id.
     by_wire: BTreeMap<Hash32, Hash32>,
+    /// (expiry, id) of every waiting transaction, soonest first.
+    by_expiry: BTreeSet<(Timestamp, Hash32)>,
     /// Per sender: nonce → transaction id.
     by_sender: BTreeMap<SenderKey, BTreeMap<u64, Hash32>>,
     /// Senders in order of their oldest waiting transaction (round-robin order).
@@ -187,15 +227,25 @@ pub struct Mempool {
 impl Mempool {
     /// An empty mempool for `chain`.
     pub fn new(chain: ChainId, cfg: MempoolConfig) -> Self {
+        assert!(
+            cfg.max_per_sender > 0 && cfg.max_txs > 0,
+            "empty mempool bounds"
+        );
         Self {
             cfg,
             chain,
             entries: BTreeMap::new(),
             by_wire: BTreeMap::new(),
+            by_expiry: BTreeSet::new(),
             by_sender: BTreeMap::new(),
             senders: VecDeque::new(),
             bytes: 0,
         }
+    }
+
+    /// Its bounds.
+    pub fn config(&self) -> &MempoolConfig {
+        &self.cfg
     }
 
     /// Transactions waiting.
@@ -218,11 +268,21 @@ impl Mempool {
         self.entries.contains_key(id)
     }
 
-    /// The highest nonce of `sender`'s waiting transactions, if any.
-    pub fn last_nonce(&self, sender: &tally_types::PublicKey) -> Option<u64> {
-        self.by_sender
-            .get(sender.as_ref())
-            .and_then(|q| q.keys().next_back().copied())
+    /// The nonce a client should sign `sender`'s next transaction with, given the
+    /// sender's next nonce `next` in the finalized state: the first nonce from `next` on
+    /// that no waiting transaction holds. Waiting transactions beyond a gap do not count:
+    /// the gap must be filled first, and signing past it would only wait behind it.
+    pub fn next_free_nonce(&self, sender: &tally_types::PublicKey, next: u64) -> u64 {
+        let mut free = next;
+        if let Some(queue) = self.by_sender.get(sender.as_ref()) {
+            for nonce in queue.range(next..).map(|(n, _)| *n) {
+                if nonce != free {
+                    break;
+                }
+                free += 1;
+            }
+        }
+        free
     }
 
     fn precheck(
@@ -289,17 +349,35 @@ impl Mempool {
 
     /// The cheap checks of admission (size, decoding, expiry, duplicates, capacity).
     pub fn prepare(&self, now: Timestamp, raw: &[Vec<u8>]) -> Prepared {
+        self.prepare_limited(now, raw, None)
+    }
+
+    /// [Mempool::prepare], refusing as [AdmitError::Overloaded] (before decoding anything)
+    /// every transaction that would take the pool past `limit`: the API's admission
+    /// limit, which follows the rate blocks drain the pool (gossip from peers is not
+    /// limited this way: its transactions were admitted at their origin).
+    pub fn prepare_limited(
+        &self,
+        now: Timestamp,
+        raw: &[Vec<u8>],
+        limit: Option<usize>,
+    ) -> Prepared {
         let mut prepared = Prepared {
             results: Vec::with_capacity(raw.len()),
             candidates: Vec::new(),
             slots: Vec::new(),
+            max_ahead: self.cfg.max_per_sender as u64,
         };
         for (i, bytes) in raw.iter().enumerate() {
+            if limit.is_some_and(|l| self.entries.len() + prepared.slots.len() >= l) {
+                prepared.results.push(Err(AdmitError::Overloaded));
+                continue;
+            }
             match self.precheck(now, bytes) {
                 Ok((signed, id, wire)) => {
                     prepared.results.push(Ok(id));
                     prepared.candidates.push(signed);
-                    prepared.slots.push((i, bytes.len(), wire));
+                    prepared.slots.push((i, bytes.clone(), wire));
                 }
                 Err(e) => prepared.results.push(Err(e)),
             }
@@ -317,10 +395,15 @@ impl Mempool {
         let Prepared {
             mut results, slots, ..
         } = prepared;
-        for ((i, size, wire), v) in slots.into_iter().zip(verified) {
+        assert_eq!(
+            slots.len(),
+            verified.len(),
+            "one verification per candidate"
+        );
+        for ((i, raw, wire), v) in slots.into_iter().zip(verified) {
             results[i] = match v {
                 Err(e) => Err(AdmitError::BadSignature(e)),
-                Ok(tx) => self.insert(tx, size, wire),
+                Ok(tx) => self.insert(Admitted { tx, raw, wire }),
             };
         }
         results
@@ -336,17 +419,19 @@ impl Mempool {
             .map(|e| e.tx.clone())
     }
 
-    fn insert(&mut self, tx: VerifiedTx, size: usize, wire: Hash32) -> Result<Hash32, AdmitError> {
-        let id = tx.id();
-        if self.entries.contains_key(&id) {
+    fn insert(&mut self, admitted: Admitted) -> Result<Hash32, AdmitError> {
+        let id = admitted.tx.id();
+        let size = admitted.raw.len();
+        if self.entries.contains_key(&id) || self.by_wire.contains_key(&admitted.wire) {
             return Err(AdmitError::Duplicate);
         }
         if self.entries.len() >= self.cfg.max_txs || self.bytes + size > self.cfg.max_bytes {
             return Err(AdmitError::Full);
         }
-        let sender: SenderKey = tx.tx().sender.as_ref().to_vec();
+        let tx = admitted.tx.tx();
+        let sender: SenderKey = tx.sender.as_ref().to_vec();
         let queue = self.by_sender.entry(sender.clone()).or_default();
-        if queue.contains_key(&tx.tx().nonce) {
+        if queue.contains_key(&tx.nonce) {
             return Err(AdmitError::NonceTaken);
         }
         if queue.len() >= self.cfg.max_per_sender {
@@ -355,48 +440,63 @@ impl Mempool {
         if queue.is_empty() {
             self.senders.push_back(sender);
         }
-        queue.insert(tx.tx().nonce, id);
+        queue.insert(tx.nonce, id);
         self.bytes += size;
-        self.by_wire.insert(wire, id);
-        self.entries.insert(id, Entry { tx, size, wire });
+        self.by_wire.insert(admitted.wire, id);
+        self.by_expiry.insert((tx.expires_at, id));
+        self.entries.insert(id, Arc::new(admitted));
         Ok(id)
     }
 
-    /// Up to `max_txs` transactions totalling at most `max_bytes`, round-robin across
-    /// senders, each sender's in nonce order. Nothing is removed.
-    pub fn select(&self, max_txs: usize, max_bytes: usize) -> Vec<VerifiedTx> {
-        self.select_excluding(max_txs, max_bytes, &std::collections::BTreeSet::new())
-    }
-
-    /// As [Mempool::select], skipping `exclude` (e.g. transactions already in the
-    /// not-yet-finalized blocks the proposal builds on).
-    pub fn select_excluding(
+    /// What a block at `time` can carry: up to `max_txs` transactions totalling at most
+    /// `max_bytes`, round-robin across senders. From each sender only the unbroken run of
+    /// nonces starting at its next nonce in the state the block builds on (`next_nonce`)
+    /// is taken, and none that has expired by `time`: a transaction behind a nonce gap
+    /// (or behind an expired one) waits, and never takes a place in the block that a
+    /// ready transaction could have. Transactions in `exclude` (those already in the
+    /// unfinalized blocks the proposal builds on: one refused there keeps its nonce free
+    /// in the parent state) count as gaps. Nothing is removed.
+    pub fn select_ready(
         &self,
         max_txs: usize,
         max_bytes: usize,
-        exclude: &std::collections::BTreeSet<Hash32>,
-    ) -> Vec<VerifiedTx> {
-        let mut cursors: Vec<std::collections::btree_map::Values<'_, u64, Hash32>> = self
+        time: Timestamp,
+        exclude: &BTreeSet<Hash32>,
+        mut next_nonce: impl FnMut(&tally_types::PublicKey) -> u64,
+    ) -> Vec<Arc<Admitted>> {
+        // Per sender: the nonce it must continue with, and its waiting transactions from
+        // that nonce on.
+        let mut cursors: Vec<(u64, std::collections::btree_map::Range<'_, u64, Hash32>)> = self
             .senders
             .iter()
-            .filter_map(|s| self.by_sender.get(s).map(|q| q.values()))
+            .filter_map(|s| {
+                let queue = self.by_sender.get(s)?;
+                let first = queue.values().next()?;
+                let next = next_nonce(&self.entries[first].tx.tx().sender);
+                Some((next, queue.range(next..)))
+            })
             .collect();
         let (mut out, mut bytes) = (Vec::new(), 0usize);
         loop {
             let mut progressed = false;
-            for cursor in cursors.iter_mut() {
+            for (expected, cursor) in cursors.iter_mut() {
                 if out.len() >= max_txs {
                     return out;
                 }
-                let Some(id) = cursor.find(|id| !exclude.contains(*id)) else {
+                let Some((&nonce, id)) = cursor.clone().next() else {
                     continue;
                 };
                 let entry = &self.entries[id];
-                if bytes + entry.size > max_bytes {
+                if nonce != *expected || entry.tx.tx().expires_at < time || exclude.contains(id) {
+                    continue; // a gap: this sender waits for it to be filled
+                }
+                if bytes + entry.raw.len() > max_bytes {
                     return out;
                 }
-                bytes += entry.size;
-                out.push(entry.tx.clone());
+                cursor.next();
+                *expected += 1;
+                bytes += entry.raw.len();
+                out.push(Arc::clone(entry));
                 progressed = true;
             }
             if !progressed {
@@ -412,7 +512,9 @@ impl Mempool {
                 continue;
             };
             self.by_wire.remove(&entry.wire);
-            self.bytes -= entry.size;
+            let removed = self.by_expiry.remove(&(entry.tx.tx().expires_at, *id));
+            assert!(removed, "expiry index out of step with the entries");
+            self.bytes -= entry.raw.len();
             let sender = entry.tx.tx().sender.as_ref();
             if let Some(q) = self.by_sender.get_mut(sender) {
                 q.remove(&entry.tx.tx().nonce);
@@ -424,16 +526,44 @@ impl Mempool {
         }
     }
 
-    /// Drops transactions whose expiry is before `now`; returns how many.
+    /// Drops `sender`'s transactions whose nonce is below `next` (its next nonce in the
+    /// finalized state): they can never apply. Returns how many.
+    pub fn remove_used(&mut self, sender: &tally_types::PublicKey, next: u64) -> usize {
+        let used: Vec<Hash32> = self
+            .by_sender
+            .get(sender.as_ref())
+            .map(|q| q.range(..next).map(|(_, id)| *id).collect())
+            .unwrap_or_default();
+        self.remove(&used);
+        used.len()
+    }
+
+    /// Drops transactions whose expiry is before `now`; returns how many. Costs one index
+    /// step per transaction dropped.
     pub fn evict_expired(&mut self, now: Timestamp) -> usize {
-        let expired: Vec<Hash32> = self
-            .entries
-            .iter()
-            .filter(|(_, e)| e.tx.tx().expires_at < now)
-            .map(|(id, _)| *id)
-            .collect();
+        let mut expired = Vec::new();
+        for (at, id) in &self.by_expiry {
+            if *at >= now {
+                break;
+            }
+            expired.push(*id);
+        }
         self.remove(&expired);
         expired.len()
+    }
+
+    /// Panics unless the pool's indexes agree (see the type's invariants).
+    #[doc(hidden)]
+    pub fn check_invariants(&self) {
+        assert_eq!(self.entries.len(), self.by_wire.len());
+        assert_eq!(self.entries.len(), self.by_expiry.len());
+        let queued: usize = self.by_sender.values().map(BTreeMap::len).sum();
+        assert_eq!(self.entries.len(), queued);
+        assert_eq!(self.senders.len(), self.by_sender.len());
+        assert!(self.by_sender.values().all(|q| !q.is_empty()));
+        let bytes: usize = self.entries.values().map(|e| e.raw.len()).sum();
+        assert_eq!(self.bytes, bytes);
+        assert!(self.entries.len() <= self.cfg.max_txs && self.bytes <= self.cfg.max_bytes);
     }
 }
 
@@ -534,22 +664,142 @@ mod tests {
         batch.push(tx(2, 0, NOW.plus_ms(500)));
         batch.push(tx(3, 0, NOW.plus_ms(500)));
         assert!(mp.admit(NOW, &batch, 2, &mut rng).iter().all(Result::is_ok));
-        let picked = mp.select(4, usize::MAX);
-        let order: Vec<(u64, u64)> = picked
-            .iter()
-            .map(|t| {
-                let seed = (1..=3)
-                    .find(|s| PrivateKey::from_seed(*s).public_key() == t.tx().sender)
-                    .unwrap();
-                (seed, t.tx().nonce)
-            })
-            .collect();
-        assert_eq!(order, vec![(1, 0), (2, 0), (3, 0), (1, 1)]);
-        let ids: Vec<Hash32> = picked.iter().map(VerifiedTx::id).collect();
+        let picked = mp.select_ready(4, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        assert_eq!(order(&picked), vec![(1, 0), (2, 0), (3, 0), (1, 1)]);
+        let ids: Vec<Hash32> = picked.iter().map(|a| a.tx.id()).collect();
         mp.remove(&ids);
         assert_eq!(mp.len(), 3);
         assert_eq!(mp.evict_expired(NOW.plus_ms(501)), 3);
         assert!(mp.is_empty() && mp.bytes() == 0);
+        mp.check_invariants();
+    }
+
+    /// (key seed, nonce) of selected transactions, for seeds 1..=9.
+    fn order(picked: &[Arc<Admitted>]) -> Vec<(u64, u64)> {
+        picked
+            .iter()
+            .map(|a| {
+                let seed = (1..=9)
+                    .find(|s| PrivateKey::from_seed(*s).public_key() == a.tx.tx().sender)
+                    .unwrap();
+                (seed, a.tx.tx().nonce)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_nonce_gap_holds_back_only_what_lies_beyond_it_until_it_expires() {
+        let (mut mp, mut rng) = pool(MempoolConfig::default());
+        // Sender 1's next nonce is 0; it submits nonce 5 (expiring soon) first.
+        let gapped = tx(1, 5, NOW.plus_ms(20_000));
+        assert!(mp.admit(NOW, &[gapped], 1, &mut rng)[0].is_ok());
+        let key = PrivateKey::from_seed(1).public_key();
+        // A client asking which nonce to sign with is told 0, not 6.
+        assert_eq!(mp.next_free_nonce(&key, 0), 0);
+        // Nothing of sender 1's is ready; another sender's transaction is.
+        assert!(mp.admit(NOW, &[tx(2, 0, NOW.plus_ms(60_000))], 1, &mut rng)[0].is_ok());
+        assert_eq!(
+            order(&mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |_| 0)),
+            vec![(2, 0)]
+        );
+        // The client signs from 0: those are ready at once, in order, and the gapped
+        // transaction joins the run once the gap before it is filled.
+        let fill: Vec<Vec<u8>> = (0..3).map(|n| tx(1, n, NOW.plus_ms(60_000))).collect();
+        assert!(mp.admit(NOW, &fill, 1, &mut rng).iter().all(Result::is_ok));
+        assert_eq!(mp.next_free_nonce(&key, 0), 3);
+        let picked = mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        assert_eq!(order(&picked), vec![(1, 0), (2, 0), (1, 1), (1, 2)]);
+        let more: Vec<Vec<u8>> = (3..5).map(|n| tx(1, n, NOW.plus_ms(60_000))).collect();
+        assert!(mp.admit(NOW, &more, 1, &mut rng).iter().all(Result::is_ok));
+        assert_eq!(mp.next_free_nonce(&key, 0), 6);
+        let picked = mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        assert_eq!(picked.len(), 7, "the run 0..=5 of sender 1 and sender 2's");
+        // The state moved on to nonce 3 (0..=2 finalized): the rest of the run is ready.
+        let picked = mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |k| {
+            if *k == key { 3 } else { 0 }
+        });
+        assert_eq!(order(&picked), vec![(1, 3), (2, 0), (1, 4), (1, 5)]);
+        assert_eq!(mp.remove_used(&key, 3), 3);
+        mp.check_invariants();
+        // A block after the gapped transaction's expiry does not carry it, and eviction
+        // drops it, freeing nonce 5 for a new transaction.
+        let late = NOW.plus_ms(20_001);
+        let picked = mp.select_ready(100, usize::MAX, late, &BTreeSet::new(), |k| {
+            if *k == key { 3 } else { 0 }
+        });
+        assert_eq!(order(&picked), vec![(1, 3), (2, 0), (1, 4)]);
+        assert_eq!(mp.evict_expired(late), 1);
+        assert_eq!(mp.next_free_nonce(&key, 3), 5);
+        assert!(mp.admit(late, &[tx(1, 5, late.plus_ms(1_000))], 1, &mut rng)[0].is_ok());
+        mp.check_invariants();
+    }
+
+    #[test]
+    fn admission_over_the_limit_is_refused_as_overloaded_before_decoding() {
+        let (mut mp, mut rng) = pool(MempoolConfig::default());
+        assert!(mp.admit(NOW, &[tx(1, 0, NOW.plus_ms(1_000))], 1, &mut rng)[0].is_ok());
+        let batch = vec![
+            tx(2, 0, NOW.plus_ms(1_000)),
+            vec![1, 2, 3],
+            tx(3, 0, NOW.plus_ms(1_000)),
+        ];
+        let prepared = mp.prepare_limited(NOW, &batch, Some(2));
+        assert!(prepared.results[0].is_ok());
+        assert_eq!(
+            prepared.results[1],
+            Err(AdmitError::Overloaded),
+            "not even decoded"
+        );
+        assert_eq!(prepared.results[2], Err(AdmitError::Overloaded));
+        assert_eq!(mp.len(), 1, "nothing changed");
+    }
+
+    #[test]
+    fn nonces_too_far_ahead_and_unknown_senders_are_refused_before_verification() {
+        let cfg = MempoolConfig {
+            max_per_sender: 4,
+            ..MempoolConfig::default()
+        };
+        let (mp, _) = pool(cfg);
+        let batch = vec![
+            tx(1, 3, NOW.plus_ms(1_000)),
+            tx(1, 4, NOW.plus_ms(1_000)),
+            tx(2, 0, NOW.plus_ms(1_000)),
+            tx(3, 0, NOW.plus_ms(1_000)),
+        ];
+        let mut prepared = mp.prepare(NOW, &batch);
+        let known = PrivateKey::from_seed(1).public_key();
+        let stale = PrivateKey::from_seed(3).public_key();
+        prepared.refuse_known_bad(|k| {
+            if *k == known {
+                Some(0)
+            } else if *k == stale {
+                Some(1)
+            } else {
+                None
+            }
+        });
+        assert_eq!(
+            prepared.take_candidates().len(),
+            1,
+            "only nonce 3 of sender 1"
+        );
+        assert_eq!(
+            prepared.results[1],
+            Err(AdmitError::NonceTooFar {
+                nonce: 4,
+                expected: 0,
+                max_ahead: 4
+            })
+        );
+        assert_eq!(prepared.results[2], Err(AdmitError::UnknownSender));
+        assert_eq!(
+            prepared.results[3],
+            Err(AdmitError::Stale {
+                nonce: 0,
+                expected: 1
+            })
+        );
     }
 
     #[test]

@@ -238,6 +238,7 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             marshal: Some(readers.marshal),
             db,
             replay: Arc::default(),
+            admitting: Arc::new(tokio::sync::Semaphore::new(crate::http::MAX_ADMISSIONS)),
             streams: Arc::new(tokio::sync::Semaphore::new(http::MAX_STREAMS)),
             dev_keys: http::dev_keys(
                 chain.as_str(),

@@ -37,11 +37,22 @@ pub enum CacheError {
     UnknownParent(Hash32),
 }
 
+/// The finalized state as an ordered map.
+pub type Base = BTreeMap<Vec<u8>, Vec<u8>>;
+
 /// Finalized state plus the writes of every live candidate block.
+///
+/// Views own what they read (`Arc`s of the base and of the layers above it), so a block
+/// executes, and an API request reads, without holding any lock. Finalizing a block
+/// pushes its writes as one more finalized layer; the layers fold into the base as soon
+/// as no view shares it (at the next finalization or insertion), so the base is never
+/// copied.
 #[derive(Debug, Default)]
 pub struct StateCache {
-    base: BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Digest of the block the base reflects.
+    base: Arc<Base>,
+    /// Finalized blocks' writes not yet folded into `base`, oldest first.
+    unfolded: Vec<Arc<Writes>>,
+    /// Digest of the block the finalized state reflects.
     tip: Hash32,
     tip_height: u64,
     candidates: BTreeMap<Hash32, Candidate>,
@@ -49,9 +60,10 @@ pub struct StateCache {
 
 impl StateCache {
     /// A cache whose finalized state is `base`, as of block `tip` at `height`.
-    pub fn new(base: BTreeMap<Vec<u8>, Vec<u8>>, tip: Hash32, height: u64) -> Self {
+    pub fn new(base: Base, tip: Hash32, height: u64) -> Self {
         Self {
-            base,
+            base: Arc::new(base),
+            unfolded: Vec::new(),
             tip,
             tip_height: height,
             candidates: BTreeMap::new(),
@@ -68,13 +80,19 @@ impl StateCache {
         self.candidates.len()
     }
 
+    /// Finalized layers waiting to fold into the base (a view still shares it).
+    pub fn unfolded(&self) -> usize {
+        self.unfolded.len()
+    }
+
     /// Whether `block` has been executed (finalized tip or live candidate).
     pub fn knows(&self, block: &Hash32) -> bool {
         self.tip == *block || self.candidates.contains_key(block)
     }
 
-    /// A view of the state as of `parent`, to execute a child block against.
-    pub fn view(&self, parent: &Hash32) -> Result<ForkView<'_>, CacheError> {
+    /// A view of the state as of `parent`, to execute a child block against. It owns
+    /// what it reads: build it under the lock that guards the cache, use it without.
+    pub fn view(&self, parent: &Hash32) -> Result<ForkView, CacheError> {
         let mut chain = Vec::new();
         let mut at = *parent;
         while at != self.tip {
@@ -85,11 +103,21 @@ impl StateCache {
             chain.push(Arc::clone(&c.writes));
             at = c.parent;
         }
+        chain.extend(self.unfolded.iter().rev().cloned());
         Ok(ForkView {
-            base: &self.base,
+            base: Arc::clone(&self.base),
             chain,
             writes: Writes::new(),
         })
+    }
+
+    /// A read-only view of the finalized state.
+    pub fn snapshot(&self) -> ForkView {
+        ForkView {
+            base: Arc::clone(&self.base),
+            chain: self.unfolded.iter().rev().cloned().collect(),
+            writes: Writes::new(),
+        }
     }
 
     /// The candidates from `block` back to (not including) the finalized tip, nearest
@@ -128,12 +156,30 @@ impl StateCache {
                 writes: Arc::new(writes),
             },
         );
+        self.fold();
         Ok(())
     }
 
-    /// Folds the candidate `block` (a child of the tip) into the finalized state and drops
-    /// every candidate that does not descend from it. Returns its writes, for the durable
-    /// store.
+    /// Folds the finalized layers into the base if no view shares it.
+    fn fold(&mut self) {
+        if self.unfolded.is_empty() {
+            return;
+        }
+        let Some(base) = Arc::get_mut(&mut self.base) else {
+            return; // a view still reads the base; try again later
+        };
+        for layer in self.unfolded.drain(..) {
+            for (k, w) in layer.iter() {
+                match w {
+                    Some(v) => base.insert(k.clone(), v.clone()),
+                    None => base.remove(k),
+                };
+            }
+        }
+    }
+
+    /// Makes the candidate `block` (a child of the tip) the finalized tip and drops every
+    /// candidate that does not descend from it. Returns its writes, for the durable store.
     pub fn finalize(&mut self, block: &Hash32) -> Result<Arc<Writes>, CacheError> {
         let c = self
             .candidates
@@ -143,12 +189,12 @@ impl StateCache {
             c.parent, self.tip,
             "finalized block must extend the finalized tip"
         );
-        for (k, w) in c.writes.iter() {
-            match w {
-                Some(v) => self.base.insert(k.clone(), v.clone()),
-                None => self.base.remove(k),
-            };
-        }
+        assert_eq!(
+            c.height,
+            self.tip_height + 1,
+            "finalized heights are consecutive"
+        );
+        self.unfolded.push(Arc::clone(&c.writes));
         self.tip = *block;
         self.tip_height = c.height;
         // Keep only candidates that descend from the new tip.
@@ -169,24 +215,23 @@ impl StateCache {
             }
         }
         self.candidates = keep;
+        self.fold();
         Ok(c.writes)
-    }
-
-    /// The finalized state (e.g. for queries).
-    pub fn finalized(&self) -> &BTreeMap<Vec<u8>, Vec<u8>> {
-        &self.base
     }
 }
 
-/// The state as of some block, plus the writes of the block being executed on it.
-pub struct ForkView<'a> {
-    base: &'a BTreeMap<Vec<u8>, Vec<u8>>,
-    /// Ancestors' writes, nearest first.
+/// The state as of some block, plus the writes of the block being executed on it. It
+/// owns `Arc`s of everything it reads, so it can move to another thread and be read
+/// without a lock.
+pub struct ForkView {
+    base: Arc<Base>,
+    /// Layers above the base, nearest first: candidates' writes, then finalized writes
+    /// not yet folded into the base.
     chain: Vec<Arc<Writes>>,
     writes: Writes,
 }
 
-impl ForkView<'_> {
+impl ForkView {
     /// The writes made through this view.
     pub fn into_writes(self) -> Writes {
         self.writes
@@ -200,7 +245,7 @@ impl ForkView<'_> {
     }
 }
 
-impl Store for ForkView<'_> {
+impl Store for ForkView {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
         match self.lookup(key) {
             Some(w) => w,
@@ -300,12 +345,28 @@ mod tests {
         );
 
         // Finalizing block 1 drops the sibling, keeps block 2.
+        drop((sibling, v));
         cache.finalize(&h(1)).unwrap();
+        assert_eq!(
+            cache.unfolded(),
+            0,
+            "no view shares the base: folded at once"
+        );
         assert_eq!(cache.tip(), (h(1), 11));
         assert!(cache.knows(&h(2)) && !cache.knows(&h(3)));
-        assert_eq!(cache.finalized().get(b"a".as_slice()), Some(&b"1".to_vec()));
+        assert_eq!(cache.snapshot().get(b"a"), Some(b"1".to_vec()));
+        // A reader holding a snapshot keeps the base shared: block 2's writes wait as a
+        // layer (the reader still sees the old state), then fold once it is gone.
+        let reader = cache.snapshot();
         cache.finalize(&h(2)).unwrap();
-        assert_eq!(cache.finalized().len(), 1);
+        assert_eq!(cache.unfolded(), 1);
+        assert_eq!(reader.get(b"b"), Some(b"0".to_vec()));
+        assert_eq!(cache.snapshot().get(b"b"), None);
+        assert_eq!(cache.snapshot().scan(b"a", b"z", 10).len(), 1);
+        drop(reader);
+        cache.insert(h(4), h(2), Writes::new()).unwrap();
+        assert_eq!(cache.unfolded(), 0);
+        assert_eq!(cache.snapshot().scan(b"a", b"z", 10).len(), 1);
     }
 
     #[test]
@@ -344,8 +405,8 @@ mod tests {
         cache.finalize(&h(1)).unwrap();
         cache.finalize(&h(2)).unwrap();
         let mut mirrored = MemStore::new();
-        for (k, v) in cache.finalized() {
-            mirrored.put(k.clone(), v.clone());
+        for (k, v) in cache.snapshot().scan(&[], &[0xff; 64], usize::MAX) {
+            mirrored.put(k, v);
         }
         use tally_ledger::Commit as _;
         assert_eq!(mirrored.root(), sb.root());

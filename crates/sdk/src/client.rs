@@ -26,6 +26,12 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Longest an ordinary request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Part of an error body kept when it is not JSON.
+/// Times a submission refused as `429 Overloaded` is retried.
+const OVERLOAD_RETRIES: u32 = 5;
+/// Wait before the first retry of an overloaded submission (the node's `Retry-After`);
+/// each further retry waits one more of these.
+const OVERLOAD_BACKOFF: Duration = Duration::from_secs(1);
+
 const MAX_ERROR_TEXT: usize = 512;
 
 /// A client of one node's HTTP API. Cheap to share by reference; caches the chain facts
@@ -256,7 +262,23 @@ impl Client {
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
+    /// POSTs `body`, retrying (after the node's `Retry-After`, growing each time) while
+    /// the node answers `429 Overloaded`: an overloaded node kept nothing, so sending the
+    /// same bytes again is safe.
     fn post_bytes<T: DeserializeOwned>(&self, path: &str, body: &[u8]) -> Result<T, SdkError> {
+        let mut attempt: u32 = 0;
+        loop {
+            match self.post_bytes_once(path, body) {
+                Err(SdkError::Api { status: 429, .. }) if attempt < OVERLOAD_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(OVERLOAD_BACKOFF * attempt);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn post_bytes_once<T: DeserializeOwned>(&self, path: &str, body: &[u8]) -> Result<T, SdkError> {
         let resp = self
             .agent
             .post(format!("{}{path}", self.base))

@@ -61,6 +61,10 @@ api_codes! {
     MempoolFull = 705 => SERVICE_UNAVAILABLE,
     /// This sender has too many transactions waiting; retry later.
     SenderFull = 706 => SERVICE_UNAVAILABLE,
+    /// The nonce lies further ahead of the sender's next nonce than the sender may have transactions waiting; sign with the nonce `GET /key/{key}` reports.
+    NonceTooFar = 707 => CONFLICT,
+    /// The network is admitting more than it settles; retry after the `Retry-After` seconds. Nothing was decoded or kept.
+    Overloaded = 708 => TOO_MANY_REQUESTS,
     /// A path or query parameter is not valid (an id, a height, a range).
     BadParameter = 710 => BAD_REQUEST,
     /// No such route, record or block.
@@ -157,6 +161,8 @@ impl From<AdmitError> for ApiError {
             AdmitError::UnknownSender => {
                 Self::ledger(ResultCode::UnknownSender, StatusCode::FORBIDDEN, message)
             }
+            AdmitError::NonceTooFar { .. } => Self::api(ApiCode::NonceTooFar, message),
+            AdmitError::Overloaded => Self::api(ApiCode::Overloaded, message),
             AdmitError::Stale { .. } => {
                 Self::ledger(ResultCode::NonceReused, StatusCode::CONFLICT, message)
             }
@@ -177,8 +183,19 @@ impl From<super::auth::AuthError> for ApiError {
     }
 }
 
+/// Seconds a client should wait before retrying a refusal that says "retry later".
+pub const RETRY_AFTER_S: u32 = 1;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // 429 and 503 are retryable: say when.
+        if matches!(
+            self.status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
+            let retry = [(axum::http::header::RETRY_AFTER, RETRY_AFTER_S.to_string())];
+            return (self.status, retry, Json(self.body)).into_response();
+        }
         (self.status, Json(self.body)).into_response()
     }
 }

@@ -64,12 +64,21 @@ pub struct Api {
     pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
     /// Names of the validators this node is connected to.
     pub peers: Arc<dyn Fn() -> Vec<String> + Send + Sync>,
+    /// Admission requests verifying at once ([MAX_ADMISSIONS]); more are refused as
+    /// `Overloaded` before any work.
+    pub admitting: Arc<tokio::sync::Semaphore>,
     /// Event streams that may be open at once ([MAX_STREAMS]).
     pub streams: Arc<tokio::sync::Semaphore>,
     /// The demo world's development keys, served to the explorer's dev menu on a
     /// development network only ([dev_keys]); `None` everywhere else.
     pub dev_keys: Option<Arc<Vec<DevKey>>>,
 }
+
+/// Most submission requests one node admits (decodes and verifies) at once; more are
+/// refused with `429 Overloaded` and `Retry-After` before their body is decoded. Each
+/// carries up to [MAX_SUBMIT_BATCH] transactions, and verification spreads each over all
+/// cores, so a few keep the machine busy.
+pub const MAX_ADMISSIONS: usize = 4;
 
 /// Most event streams one node serves at once; more get `503 Unavailable`.
 pub const MAX_STREAMS: usize = 256;
@@ -376,12 +385,55 @@ async fn readyz(State(api): State<Api>) -> Result<&'static str, ApiError> {
 #[utoipa::path(get, path = "/metrics", tag = "node", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 async fn metrics(State(api): State<Api>) -> Response {
     let mut text = (api.metrics)();
-    let mempool = api.mempool.0.lock().map_or(0, |p| p.len());
+    let mempool = api.mempool.lock().len();
     let height = api.state.last_finalized().map_or(0, |b| b.height);
     text.push_str(&format!(
         "# HELP tally_finalized_height Height of the newest finalized block applied.\n# TYPE tally_finalized_height gauge\ntally_finalized_height {height}\n\
          # HELP tally_mempool_size Transactions waiting in the mempool.\n# TYPE tally_mempool_size gauge\ntally_mempool_size {mempool}\n"
     ));
+    let p = api.state.pipeline_metrics();
+    for (name, help, value) in [
+        (
+            "tally_block_budget_txs",
+            "Transactions this validator's next proposal may carry (time budget).",
+            p.block_budget_txs as u64,
+        ),
+        (
+            "tally_block_cost_per_tx_ns",
+            "Learned processing cost per transaction, in nanoseconds.",
+            p.cost_per_tx_ns,
+        ),
+        (
+            "tally_drain_per_second",
+            "Transactions finalized per second, recent average.",
+            p.drain_per_s,
+        ),
+        (
+            "tally_admission_limit",
+            "Mempool size above which the API refuses new transactions as Overloaded.",
+            p.admission_limit as u64,
+        ),
+        (
+            "tally_candidate_blocks",
+            "Executed blocks not yet finalized.",
+            p.candidates as u64,
+        ),
+        (
+            "tally_unfolded_layers",
+            "Finalized layers not yet folded into the base state.",
+            p.unfolded_layers as u64,
+        ),
+    ] {
+        text.push_str(&format!(
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
+        ));
+    }
+    text.push_str("# HELP tally_blocks_refused_total Proposed blocks this validator refused, by reason.\n# TYPE tally_blocks_refused_total counter\n");
+    for (reason, n) in p.refused {
+        text.push_str(&format!(
+            "tally_blocks_refused_total{{reason=\"{reason}\"}} {n}\n"
+        ));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 
@@ -409,7 +461,7 @@ async fn docs() -> Response {
 #[utoipa::path(get, path = "/status", tag = "chain", responses((status = 200, body = Status)))]
 async fn status(State(api): State<Api>) -> Json<Status> {
     let last = api.state.last_finalized();
-    let mempool = api.mempool.0.lock().map_or(0, |p| p.len());
+    let mempool = api.mempool.lock().len();
     Json(Status {
         chain_id: api.chain_id.clone(),
         finalized_height: last.as_ref().map_or(0, |b| b.height),
@@ -477,12 +529,31 @@ fn admit(api: &Api, raw: Vec<Vec<u8>>) -> Option<Vec<Result<Hash32, crate::mempo
     Some(results)
 }
 
-/// Runs [admit] off the async workers (verification is CPU-bound).
+/// Load shedding at the edge, before a request's body is decoded: refuses with
+/// `429 Overloaded` (and `Retry-After`) when [MAX_ADMISSIONS] requests are already being
+/// admitted, or when the mempool already holds as much as the network drains in
+/// `budget::ADMITTED_BACKLOG`. Otherwise returns the admission slot to hold.
+fn shed(api: &Api) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    let overloaded = || ApiError::from(crate::mempool::AdmitError::Overloaded);
+    let permit = Arc::clone(&api.admitting)
+        .try_acquire_owned()
+        .map_err(|_| overloaded())?;
+    if api.mempool.lock().len() >= api.state.admission_limit() {
+        return Err(overloaded());
+    }
+    Ok(permit)
+}
+
+/// Runs [admit] off the async workers (verification is CPU-bound), holding an
+/// admission slot from [shed].
 async fn admit_blocking(
     api: Api,
     raw: Vec<Vec<u8>>,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Vec<Result<Hash32, crate::mempool::AdmitError>>, ApiError> {
-    match tokio::task::spawn_blocking(move || admit(&api, raw)).await {
+    let admitted = tokio::task::spawn_blocking(move || admit(&api, raw)).await;
+    drop(permit);
+    match admitted {
         Ok(Some(results)) => Ok(results),
         Ok(None) => Err(ApiError::api(ApiCode::Unavailable, "no OS randomness")),
         Err(_) => Err(ApiError::api(ApiCode::Internal, "admission failed")),
@@ -503,6 +574,7 @@ async fn admit_blocking(
         (status = 403, description = "unknown sender", body = error::ErrorBody),
         (status = 409, description = "duplicate, nonce taken or already used", body = error::ErrorBody),
         (status = 413, description = "too large", body = error::ErrorBody),
+        (status = 429, description = "overloaded: retry after the Retry-After seconds", body = error::ErrorBody),
         (status = 503, description = "mempool full", body = error::ErrorBody)))]
 async fn submit(
     State(api): State<Api>,
@@ -510,6 +582,7 @@ async fn submit(
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
     let body = read_body(body)?;
+    let permit = shed(&api)?;
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -532,7 +605,7 @@ async fn submit(
     if raw.len() > MAX_TX_BYTES {
         return Err(crate::mempool::AdmitError::TooLarge.into());
     }
-    let results = admit_blocking(api, vec![raw]).await?;
+    let results = admit_blocking(api, vec![raw], permit).await?;
     match results.into_iter().next() {
         Some(Ok(id)) => Ok((StatusCode::ACCEPTED, Json(Submitted { tx_id: id.to_hex() }))),
         Some(Err(e)) => Err(e.into()),
@@ -548,19 +621,30 @@ async fn submit(
     responses(
         (status = 200, body = BatchResults),
         (status = 400, description = "not a list of encoded transactions", body = error::ErrorBody),
-        (status = 413, description = "too large", body = error::ErrorBody)))]
+        (status = 413, description = "too large", body = error::ErrorBody),
+        (status = 429, description = "overloaded: nothing admitted, retry after the Retry-After seconds", body = error::ErrorBody)))]
 async fn submit_batch(
     State(api): State<Api>,
     body: Result<axum::body::Bytes, BytesRejection>,
 ) -> Result<Json<BatchResults>, ApiError> {
     let body = read_body(body)?;
+    let permit = shed(&api)?;
     let raw = crate::mempool::decode_batch(body.as_ref(), MAX_SUBMIT_BATCH).map_err(|e| {
         ApiError::api(
             ApiCode::Malformed,
             format!("expected a list of at most {MAX_SUBMIT_BATCH} encoded transactions: {e}"),
         )
     })?;
-    let results = admit_blocking(api, raw).await?;
+    let results = admit_blocking(api, raw, permit).await?;
+    // Nothing admitted because the network is at capacity: say so for the whole request,
+    // with Retry-After, as a single transaction's submission would.
+    if !results.is_empty()
+        && results
+            .iter()
+            .all(|r| matches!(r, Err(crate::mempool::AdmitError::Overloaded)))
+    {
+        return Err(crate::mempool::AdmitError::Overloaded.into());
+    }
     let results = results
         .into_iter()
         .map(|r| match r {
@@ -609,7 +693,7 @@ async fn tx_status(
     let id = parse_hash(&id, "transaction id")?;
     let receipt = api.state.read(|r| r.receipt(&id));
     let Some(receipt) = receipt else {
-        let pending = api.mempool.0.lock().is_ok_and(|p| p.contains(&id));
+        let pending = api.mempool.lock().contains(&id);
         return Ok(Json(TxInfo {
             tx_id: id.to_hex(),
             status: if pending { "pending" } else { "unknown" }.to_string(),
@@ -907,12 +991,12 @@ async fn key_info(
         .and_then(|b| PublicKey::decode(commonware_codec::Copying(b.as_slice())).ok())
         .ok_or_else(|| ApiError::param("key must be 64 hex characters of an ed25519 public key"))?;
     let (owner, next) = api.state.read(|r| (r.key_owner(&key), r.next_nonce(&key)));
-    let pending = api.mempool.0.lock().ok().and_then(|p| p.last_nonce(&key));
+    let pending = api.mempool.lock().next_free_nonce(&key, next);
     Ok(Json(KeyInfo {
         public_key: to_hex(key.as_ref()),
         owner: owner.map(|l| l.to_string()),
         next_nonce: next,
-        next_pending_nonce: pending.map_or(next, |n| next.max(n + 1)),
+        next_pending_nonce: pending,
     }))
 }
 
@@ -954,10 +1038,7 @@ async fn instruments(
 }
 
 /// Resolves an instrument id, ISIN or CUSIP.
-fn resolve_instrument(
-    r: &StateReader<'_, std::collections::BTreeMap<Vec<u8>, Vec<u8>>>,
-    s: &str,
-) -> Option<InstrumentId> {
+fn resolve_instrument(r: &StateReader<'_, crate::app::Snapshot>, s: &str) -> Option<InstrumentId> {
     if let Ok(id) = s.parse::<u64>() {
         return Some(InstrumentId(id));
     }

@@ -241,7 +241,9 @@ pub struct KeyInfo {
     pub owner: Option<String>,
     /// The next nonce in the finalized state.
     pub next_nonce: u64,
-    /// The next nonce counting transactions waiting in this node's mempool.
+    /// The nonce to sign the key's next transaction with: the first from `next_nonce` on
+    /// that no transaction waiting in this node's mempool holds. Waiting transactions past
+    /// a gap do not count (they wait for the gap to fill, or leave at their expiry).
     pub next_pending_nonce: u64,
 }
 
