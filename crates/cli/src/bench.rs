@@ -37,6 +37,12 @@ pub struct Args {
     /// Offered load as a percentage of the signature ceiling, when `--rate` is not given.
     #[arg(long, default_value_t = 100)]
     pub load: u64,
+    /// Overload: offer this many times the rate (`--rate`, or `--load` percent of the
+    /// ceiling). The report then shows what admission refused (`429 Overloaded`), the
+    /// slowest and fastest seconds of finalization, seconds without a finalized block,
+    /// and the validators' peak memory.
+    #[arg(long)]
+    pub overload: Option<u64>,
     /// Number of validators.
     #[arg(long, default_value_t = 4)]
     pub validators: usize,
@@ -197,6 +203,8 @@ struct Record {
     refused: BTreeMap<String, u64>,
     /// Transport failures (requests that got no answer).
     failed_requests: u64,
+    /// Requests refused whole with `429 Overloaded`.
+    overloaded_requests: u64,
     /// Per finalized transaction: when the observer saw it final, and whether it applied.
     finalized: HashMap<Hash32, (Instant, bool)>,
     blocks: u64,
@@ -241,7 +249,8 @@ pub fn run(args: &Args) -> Result<(), String> {
     drop(sample);
     let cores = cores();
     let ceiling = cores as u64 * per_core / args.validators as u64;
-    let rate = args.rate.unwrap_or(ceiling * args.load / 100).max(1);
+    let base_rate = args.rate.unwrap_or(ceiling * args.load / 100).max(1);
+    let rate = base_rate.saturating_mul(args.overload.unwrap_or(1).max(1));
     say(format!(
         "  {per_core} signatures/s per core, {cores} cores, {} validators: ceiling {ceiling} transfers/s; offering {rate}/s",
         args.validators
@@ -269,6 +278,11 @@ pub fn run(args: &Args) -> Result<(), String> {
     )?;
     let mut nodes = spawn(&genesis, &args.home, None)?;
     let result = drive(args, &mut nodes, &txs, &ids, rate, &say);
+    // Peak resident memory of each validator (kernel's high-water mark), before they stop.
+    let peak_rss_mib: Vec<u64> = nodes
+        .iter()
+        .map(|n| peak_rss_kib(n.child.id()) / 1_024)
+        .collect();
     stop_all(&mut nodes);
     let (record, elapsed) = result?;
 
@@ -294,6 +308,25 @@ pub fn run(args: &Args) -> Result<(), String> {
     let (p50, p99) = (percentile(&latencies, 50), percentile(&latencies, 99));
     let permille = tps * 1_000 / ceiling.max(1);
     let accepted = record.sent.len() as u64;
+    // Finalized transfers per second of the window, skipping the first two seconds (the
+    // pipeline filling up), and the seconds in which no transfer finalized.
+    let mut per_second = vec![0u64; usize::try_from(args.duration).unwrap_or(0)];
+    for (at, ok) in record.finalized.values() {
+        let second = at.saturating_duration_since(start).as_secs();
+        if *ok
+            && let Some(slot) = usize::try_from(second)
+                .ok()
+                .and_then(|s| per_second.get_mut(s))
+        {
+            *slot += 1;
+        }
+    }
+    let steady: Vec<u64> = per_second.iter().skip(2).copied().collect();
+    let (slowest_s, fastest_s) = (
+        steady.iter().min().copied().unwrap_or(0),
+        steady.iter().max().copied().unwrap_or(0),
+    );
+    let stalled_s = steady.iter().filter(|n| **n == 0).count();
     let applied = record.finalized.values().filter(|(_, ok)| *ok).count();
     let report = json!({
         "tps": tps,
@@ -314,6 +347,13 @@ pub fn run(args: &Args) -> Result<(), String> {
         "finalized": record.finalized.len(),
         "applied": applied,
         "blocks": record.blocks,
+        "overload": args.overload.unwrap_or(1),
+        "base_rate_tps": base_rate,
+        "overloaded_requests": record.overloaded_requests,
+        "slowest_second_tps": slowest_s,
+        "fastest_second_tps": fastest_s,
+        "stalled_seconds": stalled_s,
+        "peak_rss_mib": peak_rss_mib,
     });
     if json_out {
         println!("{report}");
@@ -340,6 +380,16 @@ pub fn run(args: &Args) -> Result<(), String> {
         if !record.refused.is_empty() {
             println!("  refused: {:?}", record.refused);
         }
+        if let Some(factor) = args.overload {
+            println!(
+                "  overload         {factor}× {base_rate}/s: {} requests refused as Overloaded (429)",
+                record.overloaded_requests
+            );
+        }
+        println!(
+            "  per second       slowest {slowest_s}, fastest {fastest_s}, {stalled_s} s without a finalized transfer (after 2 s)"
+        );
+        println!("  peak memory      {peak_rss_mib:?} MiB per validator");
         println!("  logs: {}", args.home.display());
     }
     Ok(())
@@ -488,15 +538,21 @@ fn submit(
         let raw: Vec<Vec<u8>> = chunk.iter().map(|k| txs[*k].to_bytes()).collect();
         let body = tally_node::mempool::encode_batch(&raw);
         let at = Instant::now();
-        let answer = agent
-            .post(&url)
-            .send(&body[..])
-            .ok()
-            .and_then(|mut r| r.body_mut().read_to_string().ok())
-            .and_then(|b| serde_json::from_str::<Value>(&b).ok());
+        let answer = agent.post(&url).send(&body[..]).ok().and_then(|mut r| {
+            let status = r.status().as_u16();
+            let body = r.body_mut().read_to_string().ok()?;
+            Some((status, serde_json::from_str::<Value>(&body).ok()?))
+        });
         sent += chunk.len() as u64;
         let Ok(mut r) = record.lock() else { break };
-        match answer.as_ref().and_then(|v| v["results"].as_array()) {
+        if let Some((429, _)) = answer {
+            // Shed at the edge: nothing of the batch was kept (an open-loop generator does
+            // not retry; a client would, after Retry-After).
+            r.overloaded_requests += 1;
+            *r.refused.entry("Overloaded".into()).or_insert(0) += chunk.len() as u64;
+            continue;
+        }
+        match answer.as_ref().and_then(|(_, v)| v["results"].as_array()) {
             Some(results) => {
                 for (k, result) in chunk.iter().zip(results) {
                     if result.get("tx_id").is_some() {
@@ -511,6 +567,18 @@ fn submit(
         }
     }
     sent
+}
+
+/// The kernel's high-water mark of a process's resident memory, in KiB (0 if unknown).
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Polls `api` for newly finalized blocks and records when each transaction in them was

@@ -452,3 +452,64 @@ fn api_end_to_end() {
         assert_eq!(get_json(&format!("{a}/status")).unwrap().0, 200);
     }
 }
+
+/// A transaction signed with a nonce ahead of its sender's next one waits without
+/// stalling the sender: `GET /key` tells the client to sign from the gap, what it signs
+/// settles at once, the gapped transaction leaves the mempool at its expiry, and its
+/// nonce is then free again. Nonces beyond the per-sender bound are refused outright.
+#[test]
+fn a_nonce_gap_never_stalls_a_sender() {
+    let net = Net::start("nonce-gap", 1, 4);
+    let api = net.api().to_string();
+    let chain = chain_id(&net);
+    let key = tally_node::genesis::to_hex(member("dealer-a").key().public_key().as_ref());
+    let key_info = || get_json(&format!("{api}/key/{key}")).unwrap().1;
+    let next = key_info()["next_nonce"].as_u64().unwrap();
+    assert_eq!(key_info()["next_pending_nonce"].as_u64(), Some(next));
+
+    // A transaction five ahead, expiring soon: admitted, and it waits.
+    let gapped = transfer(&chain, "dealer-a", "dealer-b", next + 5, now_ms() + 8_000);
+    let (status, body) = post_tx(&api, gapped.to_bytes());
+    assert_eq!(status, 202, "{body}");
+    let gapped_id = body["tx_id"].as_str().unwrap().to_string();
+    // The client is told to sign from the gap, not past the waiting transaction.
+    assert_eq!(key_info()["next_pending_nonce"].as_u64(), Some(next));
+
+    // What the sender signs from its next nonce settles while the gapped one waits.
+    let now = transfer(&chain, "dealer-a", "dealer-b", next, now_ms() + 60_000);
+    let (status, body) = post_tx(&api, now.to_bytes());
+    assert_eq!(status, 202, "{body}");
+    let settled = wait_final(&api, body["tx_id"].as_str().unwrap());
+    assert_eq!(settled["code_name"], "Ok", "{settled}");
+    assert_eq!(key_info()["next_nonce"].as_u64(), Some(next + 1));
+    assert_eq!(key_info()["next_pending_nonce"].as_u64(), Some(next + 1));
+
+    // Far beyond what the sender may have waiting: refused, nothing kept.
+    let far = transfer(
+        &chain,
+        "dealer-a",
+        "dealer-b",
+        next + 1_000_000,
+        now_ms() + 60_000,
+    );
+    refused(post_tx(&api, far.to_bytes()), 409, 707);
+
+    // At its expiry the gapped transaction leaves the mempool (evicted at the first block
+    // past it), and its nonce is free for a new transaction.
+    wait(
+        "the gapped transaction to be evicted",
+        Duration::from_secs(60),
+        || get_json(&format!("{api}/tx/{gapped_id}")).unwrap().1["status"] != "pending",
+    );
+    let fill: Vec<SignedTx> = (next + 1..=next + 5)
+        .map(|n| transfer(&chain, "dealer-a", "dealer-b", n, now_ms() + 60_000))
+        .collect();
+    let mut last = String::new();
+    for tx in &fill {
+        let (status, body) = post_tx(&api, tx.to_bytes());
+        assert_eq!(status, 202, "{body}");
+        last = body["tx_id"].as_str().unwrap().to_string();
+    }
+    assert_eq!(wait_final(&api, &last)["code_name"], "Ok");
+    assert_eq!(key_info()["next_nonce"].as_u64(), Some(next + 6));
+}
