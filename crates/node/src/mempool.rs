@@ -466,16 +466,25 @@ impl Mempool {
     ) -> Vec<Arc<Admitted>> {
         // Per sender: the nonce it must continue with, and its waiting transactions from
         // that nonce on.
-        let mut cursors: Vec<(u64, std::collections::btree_map::Range<'_, u64, Hash32>)> = self
-            .senders
-            .iter()
-            .filter_map(|s| {
-                let queue = self.by_sender.get(s)?;
-                let first = queue.values().next()?;
-                let next = next_nonce(&self.entries[first].tx.tx().sender);
-                Some((next, queue.range(next..)))
-            })
-            .collect();
+        // Senders whose next transaction is not ready are skipped, and once `max_txs`
+        // senders have one ready the rest are not looked at (each look reads the state).
+        let mut cursors: Vec<(u64, std::collections::btree_map::Range<'_, u64, Hash32>)> =
+            Vec::new();
+        for s in &self.senders {
+            if cursors.len() >= max_txs {
+                break;
+            }
+            let Some(queue) = self.by_sender.get(s) else {
+                continue;
+            };
+            let Some(first) = queue.values().next() else {
+                continue;
+            };
+            let next = next_nonce(&self.entries[first].tx.tx().sender);
+            if queue.contains_key(&next) {
+                cursors.push((next, queue.range(next..)));
+            }
+        }
         let (mut out, mut bytes) = (Vec::new(), 0usize);
         loop {
             let mut progressed = false;
