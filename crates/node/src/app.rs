@@ -274,7 +274,10 @@ impl AppState {
     /// How many transactions the mempool may hold before the API refuses more as
     /// `Overloaded` (follows the measured drain rate; see [crate::budget]).
     pub fn admission_limit(&self) -> usize {
-        self.lock().drain.admission_limit()
+        let inner = self.lock();
+        inner
+            .drain
+            .admission_limit(inner.budget.max_txs(MAX_BLOCK_TXS))
     }
 
     /// Pipeline gauges for `/metrics`: the block budget, drain rate, live candidates,
@@ -286,7 +289,9 @@ impl AppState {
             cost_per_tx_ns: u64::try_from(inner.budget.cost_per_tx().as_nanos())
                 .unwrap_or(u64::MAX),
             drain_per_s: inner.drain.per_s(),
-            admission_limit: inner.drain.admission_limit(),
+            admission_limit: inner
+                .drain
+                .admission_limit(inner.budget.max_txs(MAX_BLOCK_TXS)),
             candidates: inner.cache.candidates(),
             unfolded_layers: inner.cache.unfolded(),
             refused: inner.refused.iter().map(|(k, v)| (*k, *v)).collect(),

@@ -12,8 +12,9 @@
 //!
 //! **Drain rate.** The rate at which finalized blocks remove transactions from the pool,
 //! averaged over recent blocks. Admission refuses new transactions with a retryable
-//! `Overloaded` once the pool holds more than [ADMITTED_BACKLOG] of that rate, so what is
-//! admitted waits a bounded time instead of a queue growing without end.
+//! `Overloaded` once the pool holds more than [ADMITTED_BACKLOG] of that rate (and at
+//! least two budgeted blocks' worth), so what is admitted waits a bounded time instead of
+//! a queue growing without end.
 
 use std::time::Duration;
 
@@ -31,9 +32,10 @@ const MIN_SAMPLE_TXS: usize = 64;
 pub const MIN_BUDGET_TXS: usize = 256;
 /// How long admitted transactions may wait at the drain rate.
 pub const ADMITTED_BACKLOG: Duration = Duration::from_secs(2);
-/// The pool may always hold this many, whatever the measured rate (an idle or starting
-/// network has measured nothing yet).
-pub const MIN_ADMISSION_LIMIT: usize = 20_000;
+/// Blocks' worth of transactions (at the proposer's budget) the pool may always hold,
+/// whatever the measured rate: an idle or starting network has measured no drain yet,
+/// and the next two blocks can always take this much.
+pub const MIN_BACKLOG_BLOCKS: usize = 2;
 
 /// The proposer's learned cost per transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,15 +110,17 @@ impl DrainRate {
         self.per_s
     }
 
-    /// How many transactions the pool may hold before admission refuses more.
-    pub fn admission_limit(&self) -> usize {
+    /// How many transactions the pool may hold before admission refuses more: what
+    /// drains in [ADMITTED_BACKLOG], and never less than [MIN_BACKLOG_BLOCKS] blocks of
+    /// `block_txs` (the proposer's budget).
+    pub fn admission_limit(&self, block_txs: usize) -> usize {
         let backlog = self
             .per_s
             .saturating_mul(ADMITTED_BACKLOG.as_millis() as u64)
             / 1_000;
         usize::try_from(backlog)
             .unwrap_or(usize::MAX)
-            .max(MIN_ADMISSION_LIMIT)
+            .max(block_txs.saturating_mul(MIN_BACKLOG_BLOCKS))
     }
 }
 
@@ -154,14 +158,18 @@ mod tests {
     #[test]
     fn admission_follows_the_drain_rate_with_a_floor() {
         let mut d = DrainRate::default();
-        assert_eq!(d.admission_limit(), MIN_ADMISSION_LIMIT);
+        assert_eq!(
+            d.admission_limit(4_000),
+            8_000,
+            "two blocks before any rate is known"
+        );
         d.observe(0, 5_000);
         assert_eq!(d.per_s(), 0, "one block gives no rate");
         for i in 1..=40 {
             d.observe(i * 100, 5_000); // 50,000 per second
         }
         assert!(d.per_s() > 49_000 && d.per_s() <= 50_000, "{}", d.per_s());
-        assert_eq!(d.admission_limit(), d.per_s() as usize * 2);
+        assert_eq!(d.admission_limit(4_000), d.per_s() as usize * 2);
         // Catching up (blocks read back-to-back) counts as at most one block per 10 ms.
         d.observe(4_000, 10_000);
         assert!(d.per_s() <= 50_000 + 1_000_000 / 4);
