@@ -162,10 +162,10 @@ fn json_u64(json: &str, key: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Runs the network benchmark briefly at a low rate: it must start a network, report
-/// every figure, and see every submitted transfer applied.
-fn bench_smoke() -> Result<(), String> {
-    let args = [
+/// Runs `tally bench` with `extra` arguments for 3 seconds, prints its JSON report and
+/// returns it.
+fn bench_run(extra: &[&str]) -> Result<String, String> {
+    let mut args = vec![
         "run",
         "--quiet",
         "-p",
@@ -174,8 +174,6 @@ fn bench_smoke() -> Result<(), String> {
         "bench",
         "--duration",
         "3",
-        "--rate",
-        "300",
         "--senders",
         "100",
         "--home",
@@ -185,12 +183,13 @@ fn bench_smoke() -> Result<(), String> {
         "--output",
         "json",
     ];
+    args.extend_from_slice(extra);
     eprintln!("$ cargo {}", args.join(" "));
     let out = Command::new("cargo")
-        .args(args)
+        .args(&args)
         .output()
         .map_err(|e| format!("cannot run tally bench: {e}"))?;
-    let report = String::from_utf8_lossy(&out.stdout);
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
     eprintln!("{}", report.trim());
     if !out.status.success() {
         return Err(format!(
@@ -203,10 +202,34 @@ fn bench_smoke() -> Result<(), String> {
             return Err(format!("tally bench did not report {field}"));
         }
     }
+    Ok(report)
+}
+
+/// Runs the network benchmark briefly in each mode: at a low rate, where it must see
+/// every submitted transfer applied, and overloaded (3× that rate), where it must report
+/// the overload figures and see every transfer the network accepted applied.
+fn bench_smoke() -> Result<(), String> {
+    let report = bench_run(&["--rate", "300"])?;
     let (submitted, applied) = (json_u64(&report, "submitted"), json_u64(&report, "applied"));
     if submitted != applied || submitted == Some(0) {
         return Err(format!(
             "tally bench: {submitted:?} transfers submitted but {applied:?} applied"
+        ));
+    }
+    let report = bench_run(&["--rate", "300", "--overload", "3"])?;
+    for field in [
+        "overloaded_requests",
+        "stalled_seconds",
+        "slowest_second_tps",
+    ] {
+        if json_u64(&report, field).is_none() {
+            return Err(format!("tally bench --overload did not report {field}"));
+        }
+    }
+    let (accepted, applied) = (json_u64(&report, "accepted"), json_u64(&report, "applied"));
+    if accepted != applied || accepted == Some(0) {
+        return Err(format!(
+            "tally bench --overload: {accepted:?} transfers accepted but {applied:?} applied"
         ));
     }
     Ok(())

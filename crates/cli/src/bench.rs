@@ -38,7 +38,9 @@ pub struct Args {
     #[arg(long, default_value_t = 100)]
     pub load: u64,
     /// Overload: offer this many times the rate (`--rate`, or `--load` percent of the
-    /// ceiling). The report then shows what admission refused (`429 Overloaded`), the
+    /// ceiling). Transfers refused as `Overloaded` are sent again after a short pause (a
+    /// refusal must not leave a nonce gap). The report then shows what admission refused
+    /// (`429 Overloaded`), the
     /// slowest and fastest seconds of finalization, seconds without a finalized block,
     /// and the validators' peak memory.
     #[arg(long)]
@@ -73,6 +75,9 @@ const MAX_WORKLOAD: u64 = 2_000_000;
 /// Fewest `POST /txs` requests each submitter sends per second (smaller batches at low
 /// rates, so the load is not a burst every few seconds).
 const MIN_REQUESTS_PER_S: u64 = 50;
+/// How long a submitter waits after a `429 Overloaded` before sending the refused batch
+/// again.
+const OVERLOAD_PAUSE: Duration = Duration::from_millis(50);
 /// How long to wait for submitted transfers to finalize after the load stops.
 const DRAIN: Duration = Duration::from_secs(20);
 
@@ -529,13 +534,35 @@ fn submit(
         .into();
     let url = format!("{api}/txs");
     let mut sent = 0u64;
-    for chunk in queue.chunks(batch) {
-        // Open loop: batch j is due when the first j×batch transactions are due.
-        let due = start + Duration::from_micros(sent * 1_000_000 / rate);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
-        }
-        let raw: Vec<Vec<u8>> = chunk.iter().map(|k| txs[*k].to_bytes()).collect();
+    // Transfers refused as Overloaded, sent again (first) with the next batch, as a client
+    // retries after Retry-After: a refusal must not leave a nonce gap behind it.
+    let mut retry: Vec<usize> = Vec::new();
+    let mut chunks = queue.chunks(batch);
+    // Refused transfers are retried until the load would have ended plus the drain time.
+    let deadline = start + Duration::from_micros(queue.len() as u64 * 1_000_000 / rate) + DRAIN;
+    loop {
+        let fresh: &[usize] = if retry.len() >= batch {
+            &[] // catch up on refused transfers before offering new ones
+        } else {
+            match chunks.next() {
+                Some(chunk) => {
+                    // Open loop: batch j is due when the first j×batch transactions are due.
+                    let due = start + Duration::from_micros(sent * 1_000_000 / rate);
+                    if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(wait);
+                    }
+                    sent += chunk.len() as u64;
+                    chunk
+                }
+                None if retry.is_empty() || Instant::now() > deadline => break,
+                None => {
+                    std::thread::sleep(OVERLOAD_PAUSE);
+                    &[]
+                }
+            }
+        };
+        let attempt: Vec<usize> = retry.drain(..).chain(fresh.iter().copied()).collect();
+        let raw: Vec<Vec<u8>> = attempt.iter().map(|k| txs[*k].to_bytes()).collect();
         let body = tally_node::mempool::encode_batch(&raw);
         let at = Instant::now();
         let answer = agent.post(&url).send(&body[..]).ok().and_then(|mut r| {
@@ -543,23 +570,28 @@ fn submit(
             let body = r.body_mut().read_to_string().ok()?;
             Some((status, serde_json::from_str::<Value>(&body).ok()?))
         });
-        sent += chunk.len() as u64;
         let Ok(mut r) = record.lock() else { break };
         if let Some((429, _)) = answer {
-            // Shed at the edge: nothing of the batch was kept (an open-loop generator does
-            // not retry; a client would, after Retry-After).
+            // Shed at the edge: nothing of the batch was kept. Wait a little and send it
+            // again (shorter than Retry-After, to keep offering the load).
             r.overloaded_requests += 1;
-            *r.refused.entry("Overloaded".into()).or_insert(0) += chunk.len() as u64;
+            *r.refused.entry("Overloaded".into()).or_insert(0) += attempt.len() as u64;
+            drop(r);
+            retry = attempt;
+            std::thread::sleep(OVERLOAD_PAUSE);
             continue;
         }
         match answer.as_ref().and_then(|(_, v)| v["results"].as_array()) {
             Some(results) => {
-                for (k, result) in chunk.iter().zip(results) {
+                for (k, result) in attempt.iter().zip(results) {
                     if result.get("tx_id").is_some() {
                         r.sent.insert(ids[*k], at);
                     } else {
-                        let code = result["code"].as_str().unwrap_or("Unknown").to_string();
-                        *r.refused.entry(code).or_insert(0) += 1;
+                        let name = result["name"].as_str().unwrap_or("Unknown").to_string();
+                        if name == "Overloaded" {
+                            retry.push(*k);
+                        }
+                        *r.refused.entry(name).or_insert(0) += 1;
                     }
                 }
             }
