@@ -429,6 +429,7 @@ pub fn hold_show(ctx: &Ctx, id: &str) -> CliResult {
         return ctx.print_json(&h);
     }
     crate::out!("hold      {}", h.id);
+    crate::out!("status    {}", h.status);
     crate::out!("deadline  {}", Timestamp(h.deadline_ms));
     if let Some(lock) = &h.hash_lock {
         crate::out!("hash lock {lock}");

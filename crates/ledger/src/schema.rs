@@ -10,7 +10,7 @@ use tally_types::codec::{BoundedVec, Text};
 use tally_types::codec_struct;
 use tally_types::limits::*;
 use tally_types::model::{
-    AccountKind, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey,
+    AccountKind, HoldStatus, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey,
 };
 use tally_types::ops::{BidKind, Collateral};
 use tally_types::{
@@ -622,11 +622,15 @@ pub struct HoldRecord {
     pub hash_lock: Option<Hash32>,
     /// Release until, refund after.
     pub deadline: Timestamp,
+    /// Held, or its final outcome: the record outlives the hold, so that the outcome can
+    /// be proven later (cross-ledger settlement releases or refunds against it).
+    pub status: HoldStatus,
 }
 codec_struct!(HoldRecord {
     leg,
     hash_lock,
-    deadline
+    deadline,
+    status
 });
 
 /// The outcome of a transaction as stored, so that it survives restarts and can be proven

@@ -3297,12 +3297,14 @@ fn release_hold_with_the_preimage_by_a_third_party() {
         }
     );
     assert_eq!(bal(&sb, B_ACC, USD), CASH + ESCROW);
-    assert!(StateReader(&sb.store).hold(HoldId(1)).is_none());
+    // The record stays, with its outcome: provable later, and the id is used up.
+    let rec = StateReader(&sb.store).hold(HoldId(1)).expect("kept");
+    assert_eq!(rec.status, tally_types::model::HoldStatus::Released);
     reject(
         &mut sb,
         &[&k(CU)],
         release(1, Some(secret())),
-        C::HoldNotFound,
+        C::HoldClosed,
     );
     assert_totals(&sb, USD);
 }
@@ -3386,8 +3388,17 @@ fn release_after_the_deadline_is_expired_and_the_payer_refunds() {
         }
     );
     assert_eq!(bal(&sb, B_ACC, USD), CASH);
-    assert!(StateReader(&sb.store).hold(HoldId(1)).is_none());
-    reject(&mut sb, &[&k(DA)], refund(1), C::HoldNotFound);
+    let rec = StateReader(&sb.store).hold(HoldId(1)).expect("kept");
+    assert_eq!(rec.status, tally_types::model::HoldStatus::Refunded);
+    reject(&mut sb, &[&k(DA)], refund(1), C::HoldClosed);
+    // A hold id is used once: its outcome keeps it.
+    let deadline = sb.time.plus_ms(60_000);
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        place_hold(1, escrow_leg(), None, deadline),
+        C::HoldExists,
+    );
 }
 
 #[test]
@@ -3406,7 +3417,7 @@ fn the_beneficiary_refunds_at_any_time() {
         &mut sb,
         &[&k(CU)],
         release(1, Some(secret())),
-        C::HoldNotFound,
+        C::HoldClosed,
     );
 }
 

@@ -7,7 +7,8 @@
 //! out of bounds, or whose roots differ from ours is refused.
 
 use crate::block::{
-    ConsensusContext, Digest, LedgerBlock, MAX_BLOCK_TIME_STEP_MS, MAX_BLOCK_TX_BYTES,
+    ConsensusContext, Digest, LedgerBlock, MAX_BLOCK_TIME_STEP_MS, MAX_CLOCK_AHEAD_MS,
+    MAX_CLOCK_WAIT_MS, MAX_BLOCK_TX_BYTES,
     MAX_BLOCK_TXS,
 };
 use crate::budget::{BlockBudget, DrainRate};
@@ -93,6 +94,8 @@ struct Executed {
 struct Forgery {
     tx: Vec<u8>,
     blocks: Vec<Hash32>,
+    /// Whether the next forged block is stamped in the future (else it carries `tx`).
+    future_next: bool,
 }
 
 /// A finalized block as the node reports it.
@@ -299,16 +302,21 @@ impl AppState {
     }
 
     /// Test-only fault, for the cluster simulation; a node never calls it. Makes this
-    /// validator a Byzantine proposer: every block it proposes from now on also carries the
-    /// encoded transaction `tx`, appended *without* executing it (the block's roots are those
-    /// of the block without it), and the block's digest is recorded. With a `tx` whose
-    /// signature does not verify and whose execution would be refused anyway (a nonce that is
-    /// not next), only signature re-verification tells such a block from a valid one.
+    /// validator a Byzantine proposer, alternating two forgeries, and records every block
+    /// it proposes from now on:
+    /// - the block also carries the encoded transaction `tx`, appended *without* executing
+    ///   it (the block's roots are those of the block without it). With a `tx` whose
+    ///   signature does not verify and whose execution would be refused anyway (a nonce that
+    ///   is not next), only signature re-verification tells such a block from a valid one;
+    /// - the block is stamped `MAX_BLOCK_TIME_STEP_MS` after its parent, the largest step
+    ///   the permanent rule allows, and executed at that time (otherwise valid): only the
+    ///   voters' clocks tell it from an honest block.
     #[doc(hidden)]
     pub fn forge_proposals(&self, tx: Vec<u8>) {
         self.lock().forgery = Some(Forgery {
             tx,
             blocks: Vec::new(),
+            future_next: false,
         });
     }
 
@@ -462,6 +470,7 @@ impl LedgerApp {
 #[derive(Clone, Copy, Debug)]
 enum Invalid {
     Time,
+    Future,
     Height,
     Decode,
     Signature,
@@ -474,6 +483,7 @@ impl Invalid {
     fn name(self) -> &'static str {
         match self {
             Self::Time => "time",
+            Self::Future => "ahead_of_clock",
             Self::Height => "height",
             Self::Decode => "decode",
             Self::Signature => "signature",
@@ -543,6 +553,20 @@ async fn commit<E: Spawner + StorageContext>(
         .expect("merkleizing the state batch")
 }
 
+/// How long a validator whose clock reads `now_ms` must wait before it may vote for a
+/// candidate block stamped `time`: 0 within [MAX_CLOCK_AHEAD_MS] of its clock, the rest
+/// when it is at most [MAX_CLOCK_WAIT_MS] further, `Err` beyond (no vote).
+fn ahead_of_clock(now_ms: u64, time: Timestamp) -> Result<u64, ()> {
+    let early = time
+        .0
+        .saturating_sub(now_ms.saturating_add(MAX_CLOCK_AHEAD_MS));
+    if early > MAX_CLOCK_WAIT_MS {
+        return Err(());
+    }
+    debug_assert!(time.0 <= now_ms + MAX_CLOCK_AHEAD_MS + MAX_CLOCK_WAIT_MS);
+    Ok(early)
+}
+
 /// Milliseconds of `runtime`'s clock (wall time in a node, simulated time in tests).
 fn clock_ms<E: Clock>(runtime: &E) -> u64 {
     runtime
@@ -593,7 +617,16 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let parent = parent.inner();
         let parent_digest = hash32(&parent.digest());
         let now_ms = crate::clock::ledger_ms(clock_ms(&runtime));
-        let time = Timestamp(now_ms.clamp(parent.time.0, parent.time.0 + MAX_BLOCK_TIME_STEP_MS));
+        let mut time =
+            Timestamp(now_ms.clamp(parent.time.0, parent.time.0 + MAX_BLOCK_TIME_STEP_MS));
+        // Test-only Byzantine proposer: every other forged block is stamped in the future.
+        let forge_future = self.state.lock().forgery.as_mut().is_some_and(|f| {
+            f.future_next = !f.future_next;
+            !f.future_next
+        });
+        if forge_future {
+            time = Timestamp(parent.time.0 + MAX_BLOCK_TIME_STEP_MS);
+        }
         let height = parent.height().get() + 1;
         // Transactions already in the unfinalized blocks this proposal extends must not be
         // included again (one refused there keeps its nonce free in the parent state).
@@ -666,7 +699,9 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         };
         {
             let mut shared = self.state.lock();
-            if let Some(forgery) = &shared.forgery {
+            if let Some(forgery) = &shared.forgery
+                && !forge_future
+            {
                 block.txs.push(forgery.tx.clone()); // test-only Byzantine proposer
             }
             // A proposer skips verification: its work per transaction is a lower bound.
@@ -692,13 +727,25 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         (mut runtime, _): (E, ConsensusContext),
         mut ancestry: impl Ancestry<LedgerBlock>,
         batches: Unmerk<E>,
-        _finality: Finality,
+        finality: Finality,
     ) -> Option<Merk<E>> {
         let block = ancestry.next().await?;
         let parent = ancestry.next().await?;
         let (block, parent) = (block.inner().clone(), parent.inner().clone());
         let digest = hash32(&block.digest());
         let parent_digest = hash32(&block.parent);
+        // Proposer-based time: no vote for a candidate stamped further ahead of this
+        // validator's clock than the bound (a little more is waited out); a finalized block
+        // replays without looking at the clock.
+        let early = match finality {
+            Finality::Candidate => {
+                ahead_of_clock(crate::clock::ledger_ms(clock_ms(&runtime)), block.time)
+            }
+            Finality::Finalized => Ok(0),
+        };
+        if let Ok(wait @ 1..) = early {
+            runtime.sleep(std::time::Duration::from_millis(wait)).await;
+        }
         let started = runtime.current();
         let checked = if block.height.get() != parent.height.get() + 1
             || block.parent != parent.digest()
@@ -707,6 +754,8 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         } else if block.time < parent.time || block.time.0 > parent.time.0 + MAX_BLOCK_TIME_STEP_MS
         {
             Err(Invalid::Time)
+        } else if early.is_err() {
+            Err(Invalid::Future)
         } else {
             let view = self.state.lock().cache.view(&parent_digest);
             match view {
@@ -848,6 +897,23 @@ mod tests {
     use tally_types::model::Leg;
     use tally_types::ops::Transfer;
     use tally_types::{ChainId, Operation, Transaction};
+
+    #[test]
+    fn a_block_ahead_of_the_clock_is_waited_for_briefly_then_refused() {
+        let now = 1_000_000;
+        // Behind, at, and up to the bound ahead of the clock: vote now.
+        assert_eq!(ahead_of_clock(now, Timestamp(now - 5_000)), Ok(0));
+        assert_eq!(ahead_of_clock(now, Timestamp(now)), Ok(0));
+        assert_eq!(ahead_of_clock(now, Timestamp(now + MAX_CLOCK_AHEAD_MS)), Ok(0));
+        // A little further: wait for the clock to reach it.
+        assert_eq!(ahead_of_clock(now, Timestamp(now + MAX_CLOCK_AHEAD_MS + 1)), Ok(1));
+        let edge = now + MAX_CLOCK_AHEAD_MS + MAX_CLOCK_WAIT_MS;
+        assert_eq!(ahead_of_clock(now, Timestamp(edge)), Ok(MAX_CLOCK_WAIT_MS));
+        // Beyond: no vote, however far the permanent rule would allow.
+        assert_eq!(ahead_of_clock(now, Timestamp(edge + 1)), Err(()));
+        assert_eq!(ahead_of_clock(now, Timestamp(now + MAX_BLOCK_TIME_STEP_MS)), Err(()));
+        assert_eq!(ahead_of_clock(u64::MAX, Timestamp(u64::MAX)), Ok(0));
+    }
 
     fn transfer(nonce: u64) -> SignedTx {
         let (a, b) = (member("dealer-a"), member("dealer-b"));

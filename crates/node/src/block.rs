@@ -32,6 +32,18 @@ pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
 /// clock, which would make validity depend on who checks, and when).
 pub const MAX_BLOCK_TIME_STEP_MS: u64 = 10 * 60 * 1000;
 
+/// How far a candidate block's time may be ahead of a validator's own clock for it to
+/// vote for the block (proposer-based timestamps). A block needs votes from at least
+/// f + 1 honest validators, so ledger time never runs further ahead of the fastest honest
+/// clock than this plus [MAX_CLOCK_WAIT_MS]; validators' clocks must agree to well within
+/// it (NTP does, to milliseconds).
+pub const MAX_CLOCK_AHEAD_MS: u64 = 1_000;
+
+/// How long a validator waits for its clock to catch up with a candidate that is at most
+/// this much further ahead than [MAX_CLOCK_AHEAD_MS], instead of refusing it (clocks and
+/// message delays differ a little). Short, since verification of other blocks waits too.
+pub const MAX_CLOCK_WAIT_MS: u64 = 500;
+
 /// A block of the ledger chain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerBlock {

@@ -643,6 +643,8 @@ fn now(context: &deterministic::Context) -> Timestamp {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Seen {
     height: u64,
+    /// Block time (ms).
+    time: u64,
     digest: Hash32,
     root: Hash32,
     receipts: Vec<(Hash32, ResultCode)>,
@@ -653,6 +655,7 @@ fn seen(blocks: Vec<std::sync::Arc<FinalizedBlock>>) -> Vec<Seen> {
         .into_iter()
         .map(|b| Seen {
             height: b.height,
+            time: b.time.0,
             digest: b.digest,
             root: b.state_root,
             receipts: b
@@ -687,6 +690,8 @@ struct Outcome {
     storage_panics: usize,
     /// Workload transactions submitted (carried across a power loss).
     submitted: usize,
+    /// The (honest, shared) clock when the histories were last collected, in ms.
+    clock_ms: u64,
 }
 
 /// What every validator of a simulated cluster shares.
@@ -1040,7 +1045,7 @@ impl Sim {
             honest
                 .iter()
                 .all(|i| sim.height(*i) >= healed_at + PROGRESS_AFTER_HEAL && sim.complete(*i))
-                && (!forging || !sim.forged().is_empty())
+                && (!forging || sim.forged().len() >= 2)
         })
         .await;
         out.healed_at = out.healed_at.max(healed_at);
@@ -1070,6 +1075,7 @@ impl Sim {
             }
         }
         // From here on nothing awaits: the snapshot is of one instant.
+        out.clock_ms = now(&self.context).0;
         for (i, states) in &self.incarnations {
             let h = out.histories.entry(*i).or_default();
             for s in states {
@@ -1406,6 +1412,20 @@ fn check(s: &Scenario, out: &Outcome) {
     let finalized: BTreeSet<Hash32> = blocks.values().map(|(d, _)| *d).collect();
     for d in &out.forged {
         assert!(!finalized.contains(d), "a forged block was finalized");
+    }
+    // Ledger time never runs ahead of the honest clocks by more than the documented bound,
+    // whatever a Byzantine proposer stamps.
+    let bound = tally_node::block::MAX_CLOCK_AHEAD_MS + tally_node::block::MAX_CLOCK_WAIT_MS;
+    for runs in out.histories.values() {
+        for b in runs.iter().flatten() {
+            assert!(
+                b.time <= out.clock_ms + bound,
+                "block {} stamped {} ms, {} ms past the honest clock",
+                b.height,
+                b.time,
+                b.time - out.clock_ms
+            );
+        }
     }
     assert!(
         out.honest_blocks.is_empty(),

@@ -190,6 +190,9 @@ result_codes! {
     /// Servicing cannot change while a coupon or redemption of the instrument is paid,
     /// or after it matured.
     ServicingBusy = 521,
+    /// The hold was already released or refunded (a hold's outcome is final and stays
+    /// recorded under its id).
+    HoldClosed = 522,
 
     /// Compliance: the holder's KYC is not verified.
     KycNotVerified = 600,

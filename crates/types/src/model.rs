@@ -50,6 +50,19 @@ macro_rules! codec_unit_enum {
 }
 
 codec_unit_enum!(
+    /// Where a hold stands. A hold's record is written once and never deleted: its outcome
+    /// (released or refunded) stays provable against any later state root.
+    HoldStatus {
+        /// The units are held; the hold may still be released or refunded.
+        Held = 0,
+        /// Paid to the beneficiary.
+        Released = 1,
+        /// Returned to the payer.
+        Refunded = 2,
+    }
+);
+
+codec_unit_enum!(
     /// A participant's role. A participant may hold several.
     Role {
         /// Runs the network: onboards participants, sets policy.

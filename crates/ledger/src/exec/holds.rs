@@ -1,6 +1,8 @@
 //! Holds (escrow): lock units for a beneficiary, with an optional SHA-256 hash-lock and a
 //! deadline. Release pays the beneficiary (payer's approval, or the preimage) before the
 //! deadline; refund returns the units after it (or at any time, by the beneficiary).
+//! A hold's record is never deleted: release and refund write its final status, so a hold
+//! id is used once and its outcome stays provable.
 
 use super::{Check, Ctx, Debit, Level, fail};
 use crate::events::{Event, MoveKind};
@@ -8,6 +10,7 @@ use crate::schema::{self, HoldRecord, keys};
 use crate::store::Store;
 use tally_types::limits::MAX_INSTRUCTION_TTL_MS;
 use tally_types::ops::{PlaceHold, RefundHold, ReleaseHold};
+use tally_types::model::HoldStatus;
 use tally_types::{Hash32, HoldId, ResultCode};
 
 impl<S: Store + ?Sized> Ctx<'_, S> {
@@ -16,6 +19,23 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             .get(&keys::hold(id))
             .map(|b| schema::decode(&b))
             .ok_or(ResultCode::HoldNotFound)
+    }
+
+    /// The record of a hold that is still held.
+    fn open_hold(&self, id: HoldId) -> Result<HoldRecord, ResultCode> {
+        let rec = self.hold_record(id)?;
+        if rec.status != HoldStatus::Held {
+            return fail(ResultCode::HoldClosed);
+        }
+        Ok(rec)
+    }
+
+    /// Writes the hold's final outcome over its record (never deleted).
+    fn close_hold(&mut self, id: HoldId, mut rec: HoldRecord, status: HoldStatus) {
+        assert_eq!(rec.status, HoldStatus::Held, "a hold closes once");
+        assert_ne!(status, HoldStatus::Held, "closing writes an outcome");
+        rec.status = status;
+        self.st.put(keys::hold(id), schema::encode(&rec));
     }
 
     pub(crate) fn place_hold(&mut self, op: &PlaceHold) -> Check {
@@ -39,6 +59,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             leg: op.leg,
             hash_lock: op.hash_lock,
             deadline: op.deadline,
+            status: HoldStatus::Held,
         };
         self.st.put(keys::hold(op.hold), schema::encode(&rec));
         self.events.push(Event::HoldPlaced(op.hold));
@@ -46,7 +67,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     pub(crate) fn release_hold(&mut self, op: &ReleaseHold) -> Check {
-        let rec = self.hold_record(op.hold)?;
+        let rec = self.open_hold(op.hold)?;
         match (&rec.hash_lock, &op.preimage) {
             // With a hash-lock, the preimage is the authority: whoever learned it may claim.
             (Some(lock), Some(preimage)) => {
@@ -64,13 +85,13 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             return fail(ResultCode::HoldExpired);
         }
         self.move_units(&rec.leg, Debit::HoldRelease, MoveKind::HoldRelease)?;
-        self.st.delete(&keys::hold(op.hold));
+        self.close_hold(op.hold, rec, HoldStatus::Released);
         self.events.push(Event::HoldReleased(op.hold));
         Ok(())
     }
 
     pub(crate) fn refund_hold(&mut self, op: &RefundHold) -> Check {
-        let rec = self.hold_record(op.hold)?;
+        let rec = self.open_hold(op.hold)?;
         let payer = self.account(rec.leg.from)?.owner;
         let beneficiary = self.account(rec.leg.to)?.owner;
         // The beneficiary may give the hold back at any time; the payer only after the
@@ -82,7 +103,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             }
         }
         self.unhold_units(&rec.leg);
-        self.st.delete(&keys::hold(op.hold));
+        self.close_hold(op.hold, rec, HoldStatus::Refunded);
         self.events.push(Event::HoldRefunded(op.hold));
         Ok(())
     }

@@ -117,6 +117,7 @@ pub fn hold(id: HoldId, r: &HoldRecord) -> HoldInfo {
         leg: leg(&r.leg),
         hash_lock: r.hash_lock.map(|h| h.to_hex()),
         deadline_ms: r.deadline.0,
+        status: r.status.name().to_string(),
     }
 }
 

@@ -289,6 +289,8 @@ pub struct HoldInfo {
     pub hash_lock: Option<String>,
     /// Release until, refund after (ms since epoch).
     pub deadline_ms: u64,
+    /// `Held`, or its final outcome: `Released` or `Refunded` (the record is kept).
+    pub status: String,
 }
 
 /// A transaction's status, receipt and (for its parties) body and events.
