@@ -7,9 +7,8 @@
 //! out of bounds, or whose roots differ from ours is refused.
 
 use crate::block::{
-    ConsensusContext, Digest, LedgerBlock, MAX_BLOCK_TIME_STEP_MS, MAX_CLOCK_AHEAD_MS,
-    MAX_CLOCK_WAIT_MS, MAX_BLOCK_TX_BYTES,
-    MAX_BLOCK_TXS,
+    ConsensusContext, Digest, LedgerBlock, MAX_BLOCK_TIME_STEP_MS, MAX_BLOCK_TX_BYTES,
+    MAX_BLOCK_TXS, MAX_CLOCK_AHEAD_MS, MAX_CLOCK_WAIT_MS,
 };
 use crate::budget::{BlockBudget, DrainRate};
 use crate::mempool::Mempool;
@@ -563,7 +562,7 @@ fn ahead_of_clock(now_ms: u64, time: Timestamp) -> Result<u64, ()> {
     if early > MAX_CLOCK_WAIT_MS {
         return Err(());
     }
-    debug_assert!(time.0 <= now_ms + MAX_CLOCK_AHEAD_MS + MAX_CLOCK_WAIT_MS);
+    debug_assert!(time.0 <= now_ms.saturating_add(MAX_CLOCK_AHEAD_MS + MAX_CLOCK_WAIT_MS));
     Ok(early)
 }
 
@@ -904,14 +903,23 @@ mod tests {
         // Behind, at, and up to the bound ahead of the clock: vote now.
         assert_eq!(ahead_of_clock(now, Timestamp(now - 5_000)), Ok(0));
         assert_eq!(ahead_of_clock(now, Timestamp(now)), Ok(0));
-        assert_eq!(ahead_of_clock(now, Timestamp(now + MAX_CLOCK_AHEAD_MS)), Ok(0));
+        assert_eq!(
+            ahead_of_clock(now, Timestamp(now + MAX_CLOCK_AHEAD_MS)),
+            Ok(0)
+        );
         // A little further: wait for the clock to reach it.
-        assert_eq!(ahead_of_clock(now, Timestamp(now + MAX_CLOCK_AHEAD_MS + 1)), Ok(1));
+        assert_eq!(
+            ahead_of_clock(now, Timestamp(now + MAX_CLOCK_AHEAD_MS + 1)),
+            Ok(1)
+        );
         let edge = now + MAX_CLOCK_AHEAD_MS + MAX_CLOCK_WAIT_MS;
         assert_eq!(ahead_of_clock(now, Timestamp(edge)), Ok(MAX_CLOCK_WAIT_MS));
         // Beyond: no vote, however far the permanent rule would allow.
         assert_eq!(ahead_of_clock(now, Timestamp(edge + 1)), Err(()));
-        assert_eq!(ahead_of_clock(now, Timestamp(now + MAX_BLOCK_TIME_STEP_MS)), Err(()));
+        assert_eq!(
+            ahead_of_clock(now, Timestamp(now + MAX_BLOCK_TIME_STEP_MS)),
+            Err(())
+        );
         assert_eq!(ahead_of_clock(u64::MAX, Timestamp(u64::MAX)), Ok(0));
     }
 

@@ -9,8 +9,8 @@ use crate::events::{Event, MoveKind};
 use crate::schema::{self, HoldRecord, keys};
 use crate::store::Store;
 use tally_types::limits::MAX_INSTRUCTION_TTL_MS;
-use tally_types::ops::{PlaceHold, RefundHold, ReleaseHold};
 use tally_types::model::HoldStatus;
+use tally_types::ops::{PlaceHold, RefundHold, ReleaseHold};
 use tally_types::{Hash32, HoldId, ResultCode};
 
 impl<S: Store + ?Sized> Ctx<'_, S> {
