@@ -418,6 +418,20 @@ fn api_end_to_end() {
     let (status, certified) = get_json(&format!("{api}/block/{h}/certified")).unwrap();
     assert_eq!(status, 200);
     assert!(certified["block"].as_str().is_some());
+    // Its header proves the same state root with the same certificate, checked here as
+    // another ledger would: against the group key alone.
+    let (status, header) = get_json(&format!("{api}/block/{h}/header")).unwrap();
+    assert_eq!(status, 200);
+    let header: tally_node::http::types::CertifiedHeader = serde_json::from_value(header).unwrap();
+    let certified: tally_node::http::types::CertifiedBlock =
+        serde_json::from_value(certified).unwrap();
+    let (_, chain) = get_json(&format!("{api}/chain")).unwrap();
+    let group = chain["group_public_key"].as_str().unwrap();
+    let block = tally_sdk::verify::verify_block(group, &certified).unwrap();
+    let proven = tally_sdk::verify::verify_header(group, &header).unwrap();
+    assert_eq!(proven.state_root, block.state_root);
+    assert_eq!(proven.height, block.height);
+    assert!(header.header.len() < 2 * tally_node::block::HEADER_MAX_BYTES + 1);
 
     // A block stream yields finalized blocks as they come.
     let mut stream = ureq::get(&format!("{api}/events/blocks")).call().unwrap();

@@ -122,13 +122,97 @@ impl Read for LedgerBlock {
     }
 }
 
+impl LedgerBlock {
+    /// Digest of the transactions' canonical encoding (the `txs` field as the block
+    /// encodes it: count, then each transaction's length and bytes).
+    pub fn txs_digest(&self) -> Digest {
+        let mut buf = Vec::with_capacity(self.txs.encode_size());
+        self.txs.write(&mut buf);
+        Sha256::hash(&[&buf])
+    }
+
+    /// The block's header: its encoding with the transactions replaced by their digest.
+    /// The finality certificate signs SHA-256 of these bytes, so a verifier (another
+    /// ledger, a contract) proves a state root final from a few hundred bytes instead of
+    /// the whole block.
+    pub fn header(&self) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(HEADER_MAX_BYTES);
+        self.context.write(&mut buf);
+        self.parent.write(&mut buf);
+        self.height.write(&mut buf);
+        self.time.write(&mut buf);
+        self.txs_digest().write(&mut buf);
+        self.state_root.write(&mut buf);
+        self.ops_root.write(&mut buf);
+        self.range.write(&mut buf);
+        assert!(buf.len() <= HEADER_MAX_BYTES, "a header is bounded");
+        buf
+    }
+}
+
+/// Largest encoded header (context, height and locations are varints; the rest is fixed).
+pub const HEADER_MAX_BYTES: usize = ConsensusContext::MAX_ENCODE_SIZE
+    + 4 * Digest::SIZE
+    + Height::MAX_ENCODE_SIZE
+    + Timestamp::SIZE
+    + NonEmptyRange::<Location>::MAX_ENCODE_SIZE;
+
 impl Digestible for LedgerBlock {
     type Digest = Digest;
     fn digest(&self) -> Digest {
-        // The whole encoding, so the digest commits to the consensus context too.
-        let mut buf = Vec::with_capacity(self.encode_size());
-        self.write(&mut buf);
-        Sha256::hash(&[&buf])
+        // The header commits to the consensus context, the state and (by digest) the
+        // transactions.
+        Sha256::hash(&[&self.header()])
+    }
+}
+
+/// A block header decoded and checked: what a certified header proves about its block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Consensus round, leader and parent view.
+    pub context: ConsensusContext,
+    /// Digest of the parent block.
+    pub parent: Digest,
+    /// Height.
+    pub height: Height,
+    /// Block time.
+    pub time: Timestamp,
+    /// Digest of the transactions' encoding.
+    pub txs_digest: Digest,
+    /// State root after the block.
+    pub state_root: Digest,
+    /// Root of the state's operation log.
+    pub ops_root: Digest,
+    /// Operation range of the sync target.
+    pub range: NonEmptyRange<Location>,
+}
+
+impl Header {
+    /// Decodes header bytes as [LedgerBlock::header] writes them; nothing may follow.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.len() > HEADER_MAX_BYTES {
+            return Err(Error::Invalid("Header", "longer than HEADER_MAX_BYTES"));
+        }
+        let mut buf = bytes;
+        let header = Self {
+            context: ConsensusContext::read(&mut buf)?,
+            parent: Digest::read(&mut buf)?,
+            height: Height::read(&mut buf)?,
+            time: Timestamp::read(&mut buf)?,
+            txs_digest: Digest::read(&mut buf)?,
+            state_root: Digest::read(&mut buf)?,
+            ops_root: Digest::read(&mut buf)?,
+            range: NonEmptyRange::<Location>::read(&mut buf)?,
+        };
+        if buf.has_remaining() {
+            return Err(Error::ExtraData(buf.remaining()));
+        }
+        Ok(header)
+    }
+
+    /// The digest the finality certificate of this header's block signs.
+    pub fn digest_of(bytes: &[u8]) -> Digest {
+        Sha256::hash(&[bytes])
     }
 }
 
@@ -182,5 +266,65 @@ impl LedgerBlock {
             ops_root,
             range,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_codec::Encode as _;
+    use commonware_utils::non_empty_range;
+
+    fn block(txs: Vec<Vec<u8>>) -> LedgerBlock {
+        let mut b = LedgerBlock::genesis(
+            Timestamp(1_700_000_000_000),
+            Sha256::hash(&[b"ops"]),
+            non_empty_range!(Location::new(3), Location::new(9)),
+        );
+        b.height = Height::new(7);
+        b.txs = txs;
+        b.state_root = Sha256::hash(&[b"state"]);
+        b
+    }
+
+    #[test]
+    fn the_header_is_the_encoding_with_the_transactions_replaced_by_their_digest() {
+        let b = block(vec![vec![1, 2, 3], vec![4; 300]]);
+        let (full, header) = (b.encode(), b.header());
+        let txs = b.txs.encode();
+        // The prefix up to the transactions and the suffix after them are shared.
+        let at = full
+            .windows(txs.len())
+            .position(|w| w == &txs[..])
+            .expect("transactions in the encoding");
+        assert_eq!(&header[..at], &full[..at]);
+        assert_eq!(&header[at..at + 32], Sha256::hash(&[&txs[..]]).as_ref());
+        assert_eq!(&header[at + 32..], &full[at + txs.len()..]);
+        assert!(header.len() <= HEADER_MAX_BYTES);
+        assert_eq!(b.digest(), Header::digest_of(&header));
+
+        let h = Header::decode(&header).expect("decodes");
+        assert_eq!((h.height, h.time, h.state_root), (b.height, b.time, b.state_root));
+        assert_eq!((h.parent, h.ops_root, h.txs_digest), (b.parent, b.ops_root, b.txs_digest()));
+    }
+
+    #[test]
+    fn the_digest_commits_to_every_transaction() {
+        let a = block(vec![vec![1, 2, 3]]);
+        let b = block(vec![vec![1, 2, 4]]);
+        let c = block(vec![vec![1, 2], vec![3]]);
+        assert_ne!(a.digest(), b.digest());
+        assert_ne!(a.digest(), c.digest());
+        assert_ne!(a.digest(), block(Vec::new()).digest());
+    }
+
+    #[test]
+    fn a_header_with_anything_after_it_or_cut_short_is_refused() {
+        let header = block(vec![vec![9]]).header();
+        let mut long = header.clone();
+        long.push(0);
+        assert!(Header::decode(&long).is_err());
+        assert!(Header::decode(&header[..header.len() - 1]).is_err());
+        assert!(Header::decode(&[]).is_err());
     }
 }

@@ -446,6 +446,11 @@ impl Client {
         self.get_json(&format!("/block/{height}/certified"), None)
     }
 
+    /// `GET /block/{height}/header`: the block's header and finality certificate.
+    pub fn certified_header(&self, height: u64) -> Result<CertifiedHeader, SdkError> {
+        self.get_json(&format!("/block/{height}/header"), None)
+    }
+
     // -----------------------------------------------------------------------------------
     // Reference data
 

@@ -13,9 +13,10 @@ use commonware_storage::qmdb::any::value::VariableEncoding;
 use commonware_storage::qmdb::current::ordered::proof::constant::{ExclusionProof, KeyValueProof};
 use rand_core::{CryptoRng, SeedableRng as _};
 use tally_node::app::Scheme;
-use tally_node::block::LedgerBlock;
+use commonware_consensus::types::Round;
+use tally_node::block::{Header, LedgerBlock};
 use tally_node::engine::CONSENSUS_NAMESPACE;
-use tally_node::http::types::{CertifiedBlock, StateProof};
+use tally_node::http::types::{CertifiedBlock, CertifiedHeader, StateProof};
 
 /// Longest state key a proof may carry (ledger keys are far shorter).
 pub const MAX_KEY_BYTES: usize = 64;
@@ -153,27 +154,81 @@ pub fn verify_block_with(
             block: block.height.get(),
         });
     }
-    let cert_bytes = unhex(&certified.certificate, "certificate")?;
+    check_certificate(
+        group,
+        &certified.certificate,
+        block.digest(),
+        block.context.round,
+        rng,
+    )?;
+    Ok(block)
+}
+
+/// Checks a certified block header against the group key (hex) and returns the header:
+/// it decodes, its height is the claimed one, the certificate finalizes its digest in
+/// its round, and the threshold signature verifies. What another ledger or a light client
+/// needs to trust a state root (and so any state proof against it) without the block's
+/// transactions.
+pub fn verify_header(
+    group_public_key_hex: &str,
+    certified: &CertifiedHeader,
+) -> Result<Header, VerifyError> {
+    let group = parse_group_key(group_public_key_hex)?;
+    verify_header_with(&group, certified, &mut os_rng()?)
+}
+
+/// As [verify_header], with a parsed group key and the caller's randomness.
+pub fn verify_header_with(
+    group: &G2,
+    certified: &CertifiedHeader,
+    rng: &mut impl CryptoRng,
+) -> Result<Header, VerifyError> {
+    let bytes = unhex(&certified.header, "header")?;
+    let header = Header::decode(&bytes).map_err(|e| VerifyError::Block(e.to_string()))?;
+    if header.height.get() != certified.height {
+        return Err(VerifyError::Height {
+            claimed: certified.height,
+            block: header.height.get(),
+        });
+    }
+    check_certificate(
+        group,
+        &certified.certificate,
+        Header::digest_of(&bytes),
+        header.context.round,
+        rng,
+    )?;
+    Ok(header)
+}
+
+/// The certificate (hex) finalizes `digest` in `round`, signed by `group`.
+fn check_certificate(
+    group: &G2,
+    certificate_hex: &str,
+    digest: sha256::Digest,
+    round: Round,
+    rng: &mut impl CryptoRng,
+) -> Result<(), VerifyError> {
+    let cert_bytes = unhex(certificate_hex, "certificate")?;
     let finalization = Finalization::<Scheme, sha256::Digest>::decode_cfg(
         commonware_codec::Copying(cert_bytes.as_slice()),
         &(),
     )
     .map_err(|e| VerifyError::Certificate(e.to_string()))?;
-    let digest = block.digest();
     if finalization.proposal.payload != digest {
         return Err(VerifyError::Digest {
             certified: crate::to_hex(finalization.proposal.payload.as_ref()),
             block: crate::to_hex(digest.as_ref()),
         });
     }
-    if finalization.proposal.round != block.context.round {
+    if finalization.proposal.round != round {
         return Err(VerifyError::Round);
     }
     let verifier = Scheme::certificate_verifier(CONSENSUS_NAMESPACE, *group);
     if !finalization.verify(rng, &verifier, &commonware_parallel::Sequential) {
         return Err(VerifyError::Signature);
     }
-    Ok(block)
+    Ok(())
 }
 
 /// Checks a state proof against a state root the caller trusts (a certified block's):
@@ -353,6 +408,51 @@ mod tests {
         assert!(matches!(
             verify_block(&c.group, &t),
             Err(VerifyError::Height { .. })
+        ));
+    }
+
+    /// The certified header of a fixture's certified block.
+    fn header_of(certified: &CertifiedBlock) -> CertifiedHeader {
+        let bytes = crate::from_hex(&certified.block).unwrap();
+        let block =
+            LedgerBlock::decode_cfg(commonware_codec::Copying(bytes.as_slice()), &()).unwrap();
+        CertifiedHeader {
+            height: certified.height,
+            header: crate::to_hex(&block.header()),
+            certificate: certified.certificate.clone(),
+        }
+    }
+
+    #[test]
+    fn a_certified_header_proves_the_state_root_without_the_transactions() {
+        let c = case("inclusion");
+        let block = verify_block(&c.group, &c.certified).unwrap();
+        let h = header_of(&c.certified);
+        let header = verify_header(&c.group, &h).unwrap();
+        assert_eq!(header.state_root, block.state_root);
+        assert_eq!(header.txs_digest, block.txs_digest());
+        let value = verify_state_proof_for(&c.proof, &holding_key(&c), &header.state_root);
+        assert!(value.unwrap().is_some());
+        assert_eq!(
+            verify_header(&c.other_group, &h).unwrap_err(),
+            VerifyError::Signature
+        );
+        for at in 0..h.header.len() {
+            let mut t = h.clone();
+            t.header = flip(&t.header, at);
+            assert!(verify_header(&c.group, &t).is_err(), "header digit {at}");
+        }
+        let mut t = h.clone();
+        t.height -= 1;
+        assert!(matches!(
+            verify_header(&c.group, &t),
+            Err(VerifyError::Height { .. })
+        ));
+        let mut t = h;
+        t.header.push_str("00");
+        assert!(matches!(
+            verify_header(&c.group, &t),
+            Err(VerifyError::Block(_))
         ));
     }
 

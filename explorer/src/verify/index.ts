@@ -90,10 +90,12 @@ function decodeBlock(bytes: Uint8Array): VerifiedBlock & { round: Round } {
   const parent = r.digest();
   const height = r.u64var();
   const timeMs = r.u64be();
+  const txsFrom = r.offset;
   const txCount = r.len(MAX_BLOCK_TXS, "transactions");
   let txBytes = 0;
   for (let i = 0; i < txCount; i++) txBytes += r.vec(MAX_TX_BYTES, "transaction").length;
   if (txBytes > MAX_BLOCK_TX_BYTES) throw new DecodeError("block: transactions exceed 8 MiB");
+  const txsTo = r.offset;
   const stateRoot = r.digest();
   const opsRoot = r.digest();
   const rangeStart = r.u64var();
@@ -106,7 +108,11 @@ function decodeBlock(bytes: Uint8Array): VerifiedBlock & { round: Round } {
     epoch,
     view,
     round: { epoch, view },
-    digest: bytesToHex(sha256(bytes)),
+    // The certificate signs the header: the encoding with the transactions replaced by
+    // their SHA-256 (node/src/block.rs, LedgerBlock::header).
+    digest: bytesToHex(
+      sha256(concat(bytes.subarray(0, txsFrom), sha256(bytes.subarray(txsFrom, txsTo)), bytes.subarray(txsTo))),
+    ),
     parent: bytesToHex(parent),
     timeMs,
     txCount,

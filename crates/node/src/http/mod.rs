@@ -111,6 +111,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(blocks))
         .routes(routes!(block))
         .routes(routes!(certified_block))
+        .routes(routes!(certified_header))
         .routes(routes!(participants))
         .routes(routes!(participant))
         .routes(routes!(participant_accounts))
@@ -924,6 +925,32 @@ async fn certified_block(
     Ok(Json(CertifiedBlock {
         height,
         block: to_hex(&block.encode()),
+        certificate,
+    }))
+}
+
+/// A finalized block's header and certificate: enough to prove its state root final (and
+/// any state proof against it) without the transactions, for other ledgers and light
+/// clients.
+#[utoipa::path(get, path = "/block/{height}/header", tag = "chain",
+    params(("height" = u64, Path, description = "block height")),
+    responses((status = 200, body = CertifiedHeader), (status = 404, body = error::ErrorBody)))]
+async fn certified_header(
+    State(api): State<Api>,
+    Path(height): Path<String>,
+) -> Result<Json<CertifiedHeader>, ApiError> {
+    let height = parse_height(&height)?;
+    let block = stored_block(&api, height)
+        .await
+        .ok_or_else(|| ApiError::not_found(format!("block {height} is not finalized")))?;
+    let certificate = certificate_hex(&api, height).await.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no certificate stored for block {height} (finalized through a descendant)"
+        ))
+    })?;
+    Ok(Json(CertifiedHeader {
+        height,
+        header: to_hex(&block.header()),
         certificate,
     }))
 }

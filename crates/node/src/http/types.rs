@@ -142,9 +142,22 @@ pub struct BlockList {
 pub struct CertifiedBlock {
     /// Height.
     pub height: u64,
-    /// The block's canonical encoding (hex); its SHA-256 is the digest the certificate
-    /// signs.
+    /// The block's canonical encoding (hex). The certificate signs SHA-256 of its header:
+    /// this encoding with the transactions replaced by their SHA-256 (docs/node.md).
     pub block: String,
+    /// The finalization certificate (hex).
+    pub certificate: String,
+}
+
+/// A finalized block's header and certificate: a state root proven final in a few
+/// hundred bytes, without the block's transactions.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CertifiedHeader {
+    /// Height.
+    pub height: u64,
+    /// The header (hex): the block's encoding with its transactions replaced by their
+    /// SHA-256. The certificate signs SHA-256 of these bytes.
+    pub header: String,
     /// The finalization certificate (hex).
     pub certificate: String,
 }
