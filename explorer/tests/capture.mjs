@@ -8,6 +8,7 @@
 // Each transaction id adds a proof of its receipt.
 //
 // The network must be a `tally localnet` (it signs with the dev keys of GET /dev/keys).
+// `tests/recapture.sh` runs the whole capture (two fresh networks, every fixture file).
 
 import { SigningKey } from "../.build/auth.mjs";
 import { readFileSync } from "node:fs";

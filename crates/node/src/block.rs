@@ -193,7 +193,7 @@ impl Header {
         if bytes.len() > HEADER_MAX_BYTES {
             return Err(Error::Invalid("Header", "longer than HEADER_MAX_BYTES"));
         }
-        let mut buf = bytes;
+        let mut buf = commonware_codec::Copying(bytes);
         let header = Self {
             context: ConsensusContext::read(&mut buf)?,
             parent: Digest::read(&mut buf)?,
@@ -204,8 +204,8 @@ impl Header {
             ops_root: Digest::read(&mut buf)?,
             range: NonEmptyRange::<Location>::read(&mut buf)?,
         };
-        if buf.has_remaining() {
-            return Err(Error::ExtraData(buf.remaining()));
+        if !buf.0.is_empty() {
+            return Err(Error::ExtraData(buf.0.len()));
         }
         Ok(header)
     }
@@ -304,8 +304,14 @@ mod tests {
         assert_eq!(b.digest(), Header::digest_of(&header));
 
         let h = Header::decode(&header).expect("decodes");
-        assert_eq!((h.height, h.time, h.state_root), (b.height, b.time, b.state_root));
-        assert_eq!((h.parent, h.ops_root, h.txs_digest), (b.parent, b.ops_root, b.txs_digest()));
+        assert_eq!(
+            (h.height, h.time, h.state_root),
+            (b.height, b.time, b.state_root)
+        );
+        assert_eq!(
+            (h.parent, h.ops_root, h.txs_digest),
+            (b.parent, b.ops_root, b.txs_digest())
+        );
     }
 
     #[test]

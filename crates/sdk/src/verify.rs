@@ -6,6 +6,7 @@
 
 use commonware_codec::{Decode as _, DecodeExt as _, RangeCfg};
 use commonware_consensus::simplex::types::Finalization;
+use commonware_consensus::types::Round;
 use commonware_cryptography::bls12381::primitives::group::G2;
 use commonware_cryptography::{Digestible as _, Sha256, sha256};
 use commonware_storage::mmr;
@@ -13,7 +14,6 @@ use commonware_storage::qmdb::any::value::VariableEncoding;
 use commonware_storage::qmdb::current::ordered::proof::constant::{ExclusionProof, KeyValueProof};
 use rand_core::{CryptoRng, SeedableRng as _};
 use tally_node::app::Scheme;
-use commonware_consensus::types::Round;
 use tally_node::block::{Header, LedgerBlock};
 use tally_node::engine::CONSENSUS_NAMESPACE;
 use tally_node::http::types::{CertifiedBlock, CertifiedHeader, StateProof};
