@@ -144,6 +144,48 @@ pub fn chain(ctx: &Ctx) -> CliResult {
 // Participants and instruments
 
 /// `tally participant list`
+/// `tally remote-ledger list`.
+pub fn remote_ledger_list(ctx: &Ctx) -> CliResult {
+    let list = ctx.client.remote_ledgers()?;
+    if ctx.json() {
+        return ctx.print_json(&list);
+    }
+    crate::out!(
+        "{:<32}  {:<30}  {:<9}  group key",
+        "chain id",
+        "name",
+        "status"
+    );
+    for r in &list.remote_ledgers {
+        crate::out!(
+            "{:<32}  {:<30}  {:<9}  {}…",
+            r.chain_id,
+            r.name,
+            if r.suspended { "suspended" } else { "active" },
+            &r.group_public_key[..16]
+        );
+    }
+    Ok(())
+}
+
+/// `tally remote-ledger show`.
+pub fn remote_ledger_show(ctx: &Ctx, chain: &str) -> CliResult {
+    let r = ctx.client.remote_ledger(chain)?;
+    if ctx.json() {
+        return ctx.print_json(&r);
+    }
+    crate::out!("chain id   {}", r.chain_id);
+    crate::out!("name       {}", r.name);
+    crate::out!(
+        "status     {}",
+        if r.suspended { "suspended" } else { "active" }
+    );
+    crate::out!("scheme     {}", r.scheme);
+    crate::out!("namespace  {}", r.namespace);
+    crate::out!("group key  {}", r.group_public_key);
+    Ok(())
+}
+
 pub fn participant_list(ctx: &Ctx) -> CliResult {
     let list = ctx.client.participants(None, Some(MAX_PAGE))?;
     if ctx.json() {

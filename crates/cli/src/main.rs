@@ -97,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: ops::HoldCmd,
     },
+    /// Ledgers whose finality this one verifies: list, show; register, suspend, resume.
+    RemoteLedger {
+        #[command(subcommand)]
+        command: ops::RemoteLedgerCmd,
+    },
     /// Treasury auctions: announce, bid, withdraw, cancel; results and bids.
     Auction {
         #[command(subcommand)]
@@ -235,6 +240,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Thresholds { command } => ops::thresholds(&ctx, &command),
         Command::Account { command } => ops::account(&ctx, &command),
         Command::Instrument { command } => ops::instrument_cmd(&ctx, &command),
+        Command::RemoteLedger { command } => ops::remote_ledger_cmd(&ctx, &command),
         Command::Holding {
             account,
             instrument,

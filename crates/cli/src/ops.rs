@@ -17,10 +17,10 @@ use tally_node::genesis::{InstrumentEntry, ParticipantEntry, PolicyEntry, snake}
 use tally_sdk::TxBuilder;
 use tally_sdk::types::TxInfo;
 use tally_types::codec::{BoundedVec, Text};
-use tally_types::model::{AccountKind, Leg, WeightedKey};
+use tally_types::model::{AccountKind, CertScheme, GroupKey, Leg, WeightedKey};
 use tally_types::ops::*;
 use tally_types::{
-    Amount, Hash32, HoldId, InstrumentId, Lei, Operation, PrivateKey, PublicKey, Timestamp,
+    Amount, ChainId, Hash32, HoldId, InstrumentId, Lei, Operation, PrivateKey, PublicKey, Timestamp,
 };
 
 /// How a transaction is signed and followed.
@@ -239,6 +239,123 @@ pub enum AccountCmd {
         #[command(flatten)]
         send: SendArgs,
     },
+}
+
+/// `tally remote-ledger …`
+#[derive(Subcommand, Debug)]
+pub enum RemoteLedgerCmd {
+    /// List the registered remote ledgers.
+    List,
+    /// Show one remote ledger.
+    Show {
+        /// Its chain id.
+        chain_id: String,
+    },
+    /// Register a remote ledger: an operator and a regulator sign (`--key` one,
+    /// `--approver` the other).
+    Register {
+        /// The remote network's genesis file: its chain id and group public key are read
+        /// from it. Use the file its operator gave you, not an answer of one of its nodes.
+        #[arg(long, conflicts_with_all = ["chain_id", "group_key"])]
+        genesis: Option<PathBuf>,
+        /// Its chain id (without --genesis).
+        #[arg(long, required_unless_present = "genesis")]
+        chain_id: Option<String>,
+        /// Its BLS12-381 group public key, hex (without --genesis).
+        #[arg(long, required_unless_present = "genesis")]
+        group_key: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The namespace its consensus signs in.
+        #[arg(long, default_value = "TALLY_CONSENSUS_V1")]
+        namespace: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Suspend a remote ledger: its proofs are refused (operator or regulator alone).
+    Suspend {
+        /// Its chain id.
+        chain_id: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+    /// Resume a suspended remote ledger (an operator and a regulator sign).
+    Resume {
+        /// Its chain id.
+        chain_id: String,
+        #[command(flatten)]
+        send: SendArgs,
+    },
+}
+
+fn chain_arg(chain: &str) -> Result<ChainId, CliError> {
+    ChainId::new(chain).ok_or_else(|| {
+        CliError::Usage(format!(
+            "chain id must be 1 to 32 printable characters, got {chain:?}"
+        ))
+    })
+}
+
+/// Runs `tally remote-ledger …`.
+pub fn remote_ledger_cmd(ctx: &Ctx, cmd: &RemoteLedgerCmd) -> CliResult {
+    match cmd {
+        RemoteLedgerCmd::List => client_cmds::remote_ledger_list(ctx),
+        RemoteLedgerCmd::Show { chain_id } => client_cmds::remote_ledger_show(ctx, chain_id),
+        RemoteLedgerCmd::Register {
+            genesis,
+            chain_id,
+            group_key,
+            name,
+            namespace,
+            send: s,
+        } => {
+            let (chain, key_hex) = match genesis {
+                Some(path) => {
+                    let text = std::fs::read_to_string(path).map_err(|e| {
+                        CliError::Usage(format!("cannot read {}: {e}", path.display()))
+                    })?;
+                    let file: tally_node::genesis::GenesisFile = serde_json::from_str(&text)
+                        .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+                    (file.chain_id, file.threshold.group_public_key)
+                }
+                None => (
+                    chain_id.clone().unwrap_or_default(),
+                    group_key.clone().unwrap_or_default(),
+                ),
+            };
+            let key = tally_sdk::from_hex(key_hex.trim())
+                .and_then(|b| GroupKey::from_bytes(&b))
+                .ok_or_else(|| {
+                    CliError::Usage(
+                        "group key must be hex of a BLS12-381 G2 point (96 bytes)".into(),
+                    )
+                })?;
+            let op = RegisterRemoteLedger {
+                chain: chain_arg(&chain)?,
+                name: Text::new(name)
+                    .ok_or_else(|| CliError::Usage("name: at most 200 printable bytes".into()))?,
+                scheme: CertScheme::ThresholdMinSigVrf,
+                namespace: Text::new(namespace).ok_or_else(|| {
+                    CliError::Usage("namespace: at most 64 printable bytes".into())
+                })?,
+                group_key: key,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        RemoteLedgerCmd::Suspend { chain_id, send: s } => {
+            let op = SuspendRemoteLedger {
+                chain: chain_arg(chain_id)?,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+        RemoteLedgerCmd::Resume { chain_id, send: s } => {
+            let op = ResumeRemoteLedger {
+                chain: chain_arg(chain_id)?,
+            };
+            send(ctx, s, vec![op.into()], vec![])
+        }
+    }
 }
 
 /// `tally instrument …`

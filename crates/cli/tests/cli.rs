@@ -439,6 +439,84 @@ fn every_cli_command_against_a_real_network() {
     assert!(watched.status.success());
     assert!(String::from_utf8_lossy(&watched.stdout).contains("400"));
 
+    // Remote ledgers: registered by an operator and a regulator together, suspended by
+    // the regulator alone, resumed together; this ledger's own genesis is refused.
+    const G2_GENERATOR: &str = "93e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8";
+    let register = [
+        "--key",
+        "central-bank",
+        "remote-ledger",
+        "register",
+        "--chain-id",
+        "tally-eur",
+        "--group-key",
+        G2_GENERATOR,
+        "--name",
+        "Euro ledger",
+    ];
+    let alone = cli.fails(&register, 3);
+    assert!(alone.contains("Unauthorized"), "{alone}");
+    let mut both = register.to_vec();
+    both.extend(["--approver", "regulator"]);
+    cli.ok(&both);
+    let shown = cli.json(&["remote-ledger", "show", "tally-eur"]);
+    assert_eq!(shown["group_public_key"], G2_GENERATOR);
+    assert_eq!(shown["suspended"], false);
+    let own = cli.fails(
+        &[
+            "--key",
+            "central-bank",
+            "remote-ledger",
+            "register",
+            "--genesis",
+            &genesis,
+            "--name",
+            "Me",
+            "--approver",
+            "regulator",
+        ],
+        3,
+    );
+    assert!(own.contains("InvalidRemoteLedger"), "{own}");
+    cli.fails(
+        &[
+            "--key",
+            "central-bank",
+            "remote-ledger",
+            "register",
+            "--chain-id",
+            "x",
+            "--group-key",
+            "00ff",
+            "--name",
+            "Bad",
+        ],
+        2,
+    );
+    cli.ok(&[
+        "--key",
+        "regulator",
+        "remote-ledger",
+        "suspend",
+        "tally-eur",
+    ]);
+    let listed = cli.ok(&["remote-ledger", "list"]);
+    assert!(
+        listed.contains("tally-eur") && listed.contains("suspended"),
+        "{listed}"
+    );
+    cli.ok(&[
+        "--key",
+        "central-bank",
+        "remote-ledger",
+        "resume",
+        "tally-eur",
+        "--approver",
+        "regulator",
+    ]);
+    let shown = cli.json(&["remote-ledger", "show", "tally-eur"]);
+    assert_eq!(shown["suspended"], false);
+
     // A balance verified locally: certificate under the genesis group key, Merkle proof
     // against the certified root.
     let v = cli.ok(&[

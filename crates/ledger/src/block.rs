@@ -221,6 +221,7 @@ impl Ledger {
             events: Vec::new(),
         };
         let mut ctx = Ctx::new(&*store, time);
+        ctx.chain = Some(&self.chain);
         if let Err(code) = Self::check_tx(&mut ctx, vtx) {
             return reject(code, None);
         }

@@ -4,8 +4,8 @@ use crate::schema::DistributionKind;
 use tally_types::model::AccountKind;
 use tally_types::ops::ReasonCode;
 use tally_types::{
-    AccountId, Amount, AuctionId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate, RepoId,
-    ResultCode,
+    AccountId, Amount, AuctionId, ChainId, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate,
+    RepoId, ResultCode,
 };
 
 /// Why units moved.
@@ -99,6 +99,12 @@ pub enum Event {
     HoldReleased(HoldId),
     /// A hold went back to the payer.
     HoldRefunded(HoldId),
+    /// A remote ledger was registered.
+    RemoteLedgerRegistered(ChainId),
+    /// A remote ledger was suspended.
+    RemoteLedgerSuspended(ChainId),
+    /// A suspended remote ledger was resumed.
+    RemoteLedgerResumed(ChainId),
     /// Part of a holding was frozen.
     HoldingFrozen(AccountId, InstrumentId, Amount, ReasonCode),
     /// Part of a holding was unfrozen.

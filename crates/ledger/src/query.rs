@@ -87,6 +87,13 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     pub fn hold(&self, id: HoldId) -> Option<HoldRecord> {
         self.read(&keys::hold(id))
     }
+    /// A registered remote ledger.
+    pub fn remote_ledger(
+        &self,
+        chain: &tally_types::ChainId,
+    ) -> Option<schema::RemoteLedgerRecord> {
+        self.read(&keys::remote_ledger(chain))
+    }
     /// The recorded outcome of a transaction: the block that applied it, or else the
     /// latest block that refused it.
     pub fn receipt(&self, tx_id: &Hash32) -> Option<ReceiptRecord> {

@@ -10,12 +10,13 @@ use tally_types::codec::{BoundedVec, Text};
 use tally_types::codec_struct;
 use tally_types::limits::*;
 use tally_types::model::{
-    AccountKind, HoldStatus, InstrumentKind, Leg, Policy, Profile, SecurityIds, WeightedKey,
+    AccountKind, CertScheme, GroupKey, HoldStatus, InstrumentKind, Leg, Policy, Profile,
+    SecurityIds, WeightedKey,
 };
 use tally_types::ops::{BidKind, Collateral};
 use tally_types::{
-    AccountId, Amount, AuctionId, Date, Hash32, HoldId, InstrumentId, Lei, PublicKey, Rate, RepoId,
-    ResultCode, Timestamp,
+    AccountId, Amount, AuctionId, ChainId, Date, Hash32, HoldId, InstrumentId, Lei, PublicKey,
+    Rate, RepoId, ResultCode, Timestamp,
 };
 
 /// Table tags, the first byte of every key.
@@ -74,6 +75,8 @@ pub mod tag {
     pub const REPO: u8 = 0x1a;
     /// Fund NAV by (fund, date).
     pub const NAV: u8 = 0x1c;
+    /// Remote ledger by chain id.
+    pub const REMOTE_LEDGER: u8 = 0x1d;
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -151,6 +154,10 @@ pub mod keys {
     /// An entry of the instruction expiry index.
     pub fn instruction_expiry(at: Timestamp, id: &Hash32) -> Vec<u8> {
         key(tag::INSTRUCTION_EXPIRY, &[&at.0.to_be_bytes(), &id.0])
+    }
+    /// A remote ledger, by chain id.
+    pub fn remote_ledger(chain: &ChainId) -> Vec<u8> {
+        key(tag::REMOTE_LEDGER, &[chain.as_str().as_bytes()])
     }
     /// A hold.
     pub fn hold(id: HoldId) -> Vec<u8> {
@@ -611,6 +618,28 @@ codec_struct!(InstructionRecord {
     expires_at,
     submitted,
     matched
+});
+
+/// A ledger whose finality this one verifies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteLedgerRecord {
+    /// Display name.
+    pub name: Text<MAX_LEGAL_NAME_BYTES>,
+    /// How its certificates are made.
+    pub scheme: CertScheme,
+    /// The namespace its consensus signs in.
+    pub namespace: Text<MAX_NAMESPACE_BYTES>,
+    /// Its threshold group public key.
+    pub group_key: GroupKey,
+    /// Suspended: its proofs are refused.
+    pub suspended: bool,
+}
+codec_struct!(RemoteLedgerRecord {
+    name,
+    scheme,
+    namespace,
+    group_key,
+    suspended
 });
 
 /// A hold (escrow).

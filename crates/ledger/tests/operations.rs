@@ -33,9 +33,9 @@ use tally_types::ops::*;
 use tally_types::time::MS_PER_DAY;
 use tally_types::tx::{Approval, Approvals};
 use tally_types::{
-    AccountId, Amount, Country, Cusip, Date, Hash32, HoldId, InstrumentId, Isin, Lei, Operation,
-    PrivateKey, PublicKey, Rate, ResultCode, Signature, SignedTx, Timestamp, Transaction,
-    VerifiedTx,
+    AccountId, Amount, ChainId, Country, Cusip, Date, Hash32, HoldId, InstrumentId, Isin, Lei,
+    Operation, PrivateKey, PublicKey, Rate, ResultCode, Signature, SignedTx, Timestamp,
+    Transaction, VerifiedTx,
 };
 
 use ResultCode as C;
@@ -4640,4 +4640,101 @@ fn escrowing_a_whole_position_to_a_newcomer_counts_holders_like_a_transfer() {
         C::MaxHoldersExceeded,
     );
     assert_totals(&sb, UST_2034);
+}
+
+// ---- remote ledgers -------------------------------------------------------------------
+
+/// The BLS12-381 G2 generator, compressed: a valid group key.
+const G2_GENERATOR: &str = "93e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8";
+
+fn group_key() -> GroupKey {
+    let bytes: Vec<u8> = (0..G2_GENERATOR.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&G2_GENERATOR[i..i + 2], 16).unwrap())
+        .collect();
+    GroupKey::from_bytes(&bytes).unwrap()
+}
+
+fn register_remote(chain: &ChainId, name: &str) -> Operation {
+    Operation::RegisterRemoteLedger(RegisterRemoteLedger {
+        chain: chain.clone(),
+        name: Text::new(name).unwrap(),
+        scheme: CertScheme::ThresholdMinSigVrf,
+        namespace: Text::new("TALLY_CONSENSUS_V1").unwrap(),
+        group_key: group_key(),
+    })
+}
+
+#[test]
+fn remote_ledgers_register_under_dual_control_and_any_supervisor_suspends_them() {
+    let mut sb = world();
+    let eur = ChainId::new("tally-eur").unwrap();
+    let suspend = |c: &ChainId| SuspendRemoteLedger { chain: c.clone() };
+    let resume = |c: &ChainId| ResumeRemoteLedger { chain: c.clone() };
+    let remote = |sb: &Sandbox| StateReader(&sb.store).remote_ledger(&eur);
+
+    // Registration: an operator and a regulator, never one alone, never a participant.
+    reject(
+        &mut sb,
+        &[&k(CB)],
+        register_remote(&eur, "Euro"),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&k(RG)],
+        register_remote(&eur, "Euro"),
+        C::Unauthorized,
+    );
+    reject(
+        &mut sb,
+        &[&k(DA)],
+        register_remote(&eur, "Euro"),
+        C::Unauthorized,
+    );
+    assert!(remote(&sb).is_none(), "a refusal changes nothing");
+    let r = accept(
+        &mut sb,
+        &[&k(CB), &k(RG)],
+        register_remote(&eur, "Euro ledger"),
+    );
+    assert_eq!(r.events, vec![Event::RemoteLedgerRegistered(eur.clone())]);
+    let rec = remote(&sb).expect("registered");
+    assert_eq!(rec.name.as_str(), "Euro ledger");
+    assert_eq!(rec.group_key, group_key());
+    assert!(!rec.suspended);
+    let both = [&k(CB), &k(RG)];
+    reject(
+        &mut sb,
+        &both,
+        register_remote(&eur, "Again"),
+        C::RemoteLedgerExists,
+    );
+    let own = sb.chain();
+    reject(
+        &mut sb,
+        &both,
+        register_remote(&own, "Me"),
+        C::InvalidRemoteLedger,
+    );
+    let usd = ChainId::new("tally-usd").unwrap();
+    reject(
+        &mut sb,
+        &both,
+        register_remote(&usd, ""),
+        C::InvalidRemoteLedger,
+    );
+
+    // Suspension: any supervisor alone; resumption: dual control again.
+    reject(&mut sb, &[&k(DA)], suspend(&eur), C::Unauthorized);
+    let r = accept(&mut sb, &[&k(RG)], suspend(&eur));
+    assert_eq!(r.events, vec![Event::RemoteLedgerSuspended(eur.clone())]);
+    assert!(remote(&sb).unwrap().suspended);
+    reject(&mut sb, &[&k(CB)], suspend(&eur), C::RemoteLedgerSuspended);
+    reject(&mut sb, &[&k(CB)], resume(&eur), C::Unauthorized);
+    let r = accept(&mut sb, &both, resume(&eur));
+    assert_eq!(r.events, vec![Event::RemoteLedgerResumed(eur.clone())]);
+    assert!(!remote(&sb).unwrap().suspended);
+    reject(&mut sb, &both, resume(&eur), C::RemoteLedgerSuspended);
+    reject(&mut sb, &[&k(CB)], suspend(&usd), C::RemoteLedgerNotFound);
 }

@@ -465,6 +465,31 @@ impl Client {
         self.get_json(&format!("/participants{q}"), None)
     }
 
+    /// `GET /remote-ledgers`.
+    pub fn remote_ledgers(&self) -> Result<RemoteLedgerList, SdkError> {
+        self.get_json("/remote-ledgers", None)
+    }
+
+    /// `GET /remote-ledger/{chain_id}`.
+    pub fn remote_ledger(&self, chain: &str) -> Result<RemoteLedgerInfo, SdkError> {
+        if chain.is_empty() || chain.len() > 32 {
+            return Err(SdkError::Invalid(format!(
+                "chain id must be 1 to 32 bytes, got {chain:?}"
+            )));
+        }
+        // Percent-encoded: a chain id may hold any printable character.
+        let segment: String = chain
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        self.get_json(&format!("/remote-ledger/{segment}"), None)
+    }
+
     /// `GET /participant/{lei}`.
     pub fn participant(&self, lei: &str) -> Result<ParticipantInfo, SdkError> {
         self.get_json(&format!("/participant/{}", segment(lei, "LEI")?), None)

@@ -102,6 +102,9 @@ result_codes! {
     /// An interest component of the amount stripped or reconstituted is not a whole
     /// multiple of the component's increment.
     InvalidStripAmount = 315,
+    /// A remote ledger's terms are invalid: its chain id is this ledger's own, or its name
+    /// or namespace is empty.
+    InvalidRemoteLedger = 316,
 
     /// No participant has this LEI.
     ParticipantNotFound = 400,
@@ -143,6 +146,10 @@ result_codes! {
     EntitlementNotFound = 418,
     /// A NAV is already published for this fund and date.
     NavExists = 419,
+    /// No remote ledger is registered under this chain id.
+    RemoteLedgerNotFound = 420,
+    /// A remote ledger is already registered under this chain id.
+    RemoteLedgerExists = 421,
 
     /// The available balance (balance less held and frozen amounts) is too small.
     InsufficientBalance = 500,
@@ -193,6 +200,8 @@ result_codes! {
     /// The hold was already released or refunded (a hold's outcome is final and stays
     /// recorded under its id).
     HoldClosed = 522,
+    /// The remote ledger is suspended (or, to resume it, not suspended).
+    RemoteLedgerSuspended = 523,
 
     /// Compliance: the holder's KYC is not verified.
     KycNotVerified = 600,

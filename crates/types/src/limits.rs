@@ -20,6 +20,8 @@ pub const MAX_TITLE_BYTES: usize = 512;
 pub const MAX_TRADE_REF_BYTES: usize = 35;
 /// Bytes of a chain id.
 pub const MAX_CHAIN_ID_BYTES: usize = 32;
+/// Bytes of a remote ledger's consensus namespace (Tally's is `TALLY_CONSENSUS_V1`).
+pub const MAX_NAMESPACE_BYTES: usize = 64;
 /// Encoded size of one signed transaction.
 pub const MAX_TX_BYTES: usize = 32 * 1024;
 /// How far past the block time a transaction's expiry may lie (one day).

@@ -50,6 +50,58 @@ macro_rules! codec_unit_enum {
 }
 
 codec_unit_enum!(
+    /// How a remote ledger's finality certificates are made and checked.
+    CertScheme {
+        /// Commonware simplex finalizations with BLS12-381 threshold signatures, MinSig
+        /// variant (signatures in G1, the group key in G2), with the VRF seed: what every
+        /// Tally network produces.
+        ThresholdMinSigVrf = 0,
+    }
+);
+
+/// Compressed size of a BLS12-381 G2 point.
+pub const GROUP_KEY_BYTES: usize = 96;
+
+/// A network's threshold group public key: a BLS12-381 G2 point, compressed. Decoding
+/// refuses bytes that are not a point of the prime-order subgroup (or are the identity),
+/// so a registered key is always one certificates can be checked against.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct GroupKey([u8; GROUP_KEY_BYTES]);
+
+impl GroupKey {
+    /// The key from its compressed bytes, if they are a valid group key.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        use commonware_codec::DecodeExt as _;
+        use commonware_cryptography::bls12381::primitives::group::G2;
+        let raw: [u8; GROUP_KEY_BYTES] = bytes.try_into().ok()?;
+        // Refuses a bad encoding, a point off the curve or outside G2, and the identity.
+        G2::decode(commonware_codec::Copying(&raw[..])).ok()?;
+        Some(Self(raw))
+    }
+
+    /// The compressed bytes.
+    pub fn as_bytes(&self) -> &[u8; GROUP_KEY_BYTES] {
+        &self.0
+    }
+}
+
+impl Write for GroupKey {
+    fn write(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.0);
+    }
+}
+impl FixedSize for GroupKey {
+    const SIZE: usize = GROUP_KEY_BYTES;
+}
+impl Read for GroupKey {
+    type Cfg = ();
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        let raw = <[u8; GROUP_KEY_BYTES]>::read(buf)?;
+        Self::from_bytes(&raw).ok_or(Error::Invalid("GroupKey", "not a BLS12-381 G2 group key"))
+    }
+}
+
+codec_unit_enum!(
     /// Where a hold stands. A hold's record is written once and never deleted: its outcome
     /// (released or refunded) stays provable against any later state root.
     HoldStatus {

@@ -10,6 +10,7 @@ use crate::limits::*;
 use crate::model::*;
 use crate::time::Date;
 use crate::time::Timestamp;
+use crate::tx::ChainId;
 use bytes::BufMut;
 use commonware_codec::Buf;
 use commonware_codec::{EncodeSize, Error, Read, ReadExt, Write};
@@ -600,6 +601,40 @@ payload!(
     }
 );
 
+payload!(
+    /// Register another ledger whose finality certificates this one will verify (dual
+    /// control: an operator at its admin threshold and a regulator). Its group key is
+    /// the one every certificate it ever issues verifies under (validator changes reshare
+    /// it), so a registration does not go stale.
+    RegisterRemoteLedger {
+        /// The remote ledger's chain id (not this ledger's).
+        chain: ChainId,
+        /// Display name.
+        name: Text<MAX_LEGAL_NAME_BYTES>,
+        /// How its certificates are made.
+        scheme: CertScheme,
+        /// The namespace its consensus signs in.
+        namespace: Text<MAX_NAMESPACE_BYTES>,
+        /// Its threshold group public key.
+        group_key: GroupKey,
+    }
+);
+payload!(
+    /// Suspend a registered remote ledger: proofs from it are refused until it is resumed
+    /// (operator or regulator, alone: a safety brake).
+    SuspendRemoteLedger {
+        /// The remote ledger's chain id.
+        chain: ChainId,
+    }
+);
+payload!(
+    /// Resume a suspended remote ledger (dual control, as registration).
+    ResumeRemoteLedger {
+        /// The remote ledger's chain id.
+        chain: ChainId,
+    }
+);
+
 macro_rules! operations {
     ($($(#[$doc:meta])* $variant:ident($payload:ident) = $tag:literal,)*) => {
         /// One typed operation of a transaction.
@@ -731,6 +766,12 @@ operations! {
     PublishNav(PublishNav) = 40,
     /// See [DeclareDividend].
     DeclareDividend(DeclareDividend) = 41,
+    /// See [RegisterRemoteLedger].
+    RegisterRemoteLedger(RegisterRemoteLedger) = 42,
+    /// See [SuspendRemoteLedger].
+    SuspendRemoteLedger(SuspendRemoteLedger) = 43,
+    /// See [ResumeRemoteLedger].
+    ResumeRemoteLedger(ResumeRemoteLedger) = 44,
 }
 
 impl Instruct {

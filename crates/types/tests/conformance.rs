@@ -338,6 +338,64 @@ fn lifecycle_operations() -> Vec<Operation> {
     ]
 }
 
+/// The BLS12-381 G2 generator, compressed: a valid group key for encoding tests.
+const G2_GENERATOR: &str = "93e02b6052719f607dacd3a088274f65596bd0d09920b61ab5da61bbdc7f5049334cf11213945d57e5ac7d055d042b7e024aa2b2f08f0a91260805272dc51051c6e47ad4fa403b02b4510b647ae3d1770bac0326a805bbefd48056c8c121bdb8";
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Cross-ledger operations (pinned apart, so earlier pins stay).
+fn remote_ledger_operations() -> Vec<Operation> {
+    let chain = ChainId::new("tally-eur").unwrap();
+    vec![
+        Operation::RegisterRemoteLedger(RegisterRemoteLedger {
+            chain: chain.clone(),
+            name: Text::new("Euro ledger").unwrap(),
+            scheme: CertScheme::ThresholdMinSigVrf,
+            namespace: Text::new("TALLY_CONSENSUS_V1").unwrap(),
+            group_key: GroupKey::from_bytes(&unhex(G2_GENERATOR)).unwrap(),
+        }),
+        Operation::SuspendRemoteLedger(SuspendRemoteLedger {
+            chain: chain.clone(),
+        }),
+        Operation::ResumeRemoteLedger(ResumeRemoteLedger { chain }),
+    ]
+}
+
+#[test]
+fn a_group_key_must_be_a_point_of_g2() {
+    let good = unhex(G2_GENERATOR);
+    assert!(GroupKey::from_bytes(&good).is_some());
+    assert!(GroupKey::from_bytes(&good[..95]).is_none());
+    assert!(GroupKey::from_bytes(&[0u8; 96]).is_none());
+    let mut bad = good.clone();
+    bad[50] ^= 1;
+    assert!(GroupKey::from_bytes(&bad).is_none(), "off the curve");
+    // The point at infinity (compressed flag and infinity bit, nothing else).
+    let mut infinity = [0u8; 96];
+    infinity[0] = 0xc0;
+    assert!(GroupKey::from_bytes(&infinity).is_none());
+    // The same refusal when decoding an operation that carries it.
+    use commonware_codec::DecodeExt as _;
+    let mut bytes = remote_ledger_operations()[0].encode().to_vec();
+    let at = bytes.len() - 96 + 50;
+    bytes[at] ^= 1;
+    assert!(Operation::decode(commonware_codec::Copying(bytes.as_slice())).is_err());
+}
+
+#[test]
+fn remote_ledger_encoding_is_pinned() {
+    let (digest, len) = digest_of(remote_ledger_operations());
+    assert_eq!(
+        digest, "af8f878a7b03962f07d95949e9898b914eb72476a9bbb45a72ade9a43c17cdd6",
+        "remote ledger encoding changed: {len} bytes"
+    );
+}
+
 fn digest_of(ops: Vec<Operation>) -> (String, usize) {
     let chain = ChainId::new("tally-conformance").unwrap();
     let key = PrivateKey::from_seed(42);
@@ -368,6 +426,7 @@ fn every_operation_round_trips() {
     use commonware_codec::DecodeExt as _;
     let mut ops = every_operation();
     ops.extend(lifecycle_operations());
+    ops.extend(remote_ledger_operations());
     let names: std::collections::BTreeSet<&str> = ops.iter().map(Operation::name).collect();
     assert_eq!(
         names.len(),

@@ -6,6 +6,7 @@ mod holds;
 mod identity;
 mod instructions;
 mod instruments;
+mod remote;
 mod repo;
 pub use repo::repurchase_price;
 mod servicing;
@@ -19,7 +20,9 @@ use crate::schema::{
 use crate::store::{Overlay, Store};
 use std::collections::BTreeMap;
 use tally_types::model::{KycStatus, Leg, Role};
-use tally_types::{AccountId, Amount, InstrumentId, Lei, Operation, ResultCode, Timestamp};
+use tally_types::{
+    AccountId, Amount, ChainId, InstrumentId, Lei, Operation, ResultCode, Timestamp,
+};
 
 /// The outcome of one check: pass, or the code that refuses.
 pub type Check = Result<(), ResultCode>;
@@ -67,6 +70,8 @@ pub(crate) struct Ctx<'a, S: Store + ?Sized> {
     /// Genesis bypasses authorization (there are no keys yet to approve with).
     pub genesis: bool,
     pub events: Vec<Event>,
+    /// This ledger's chain id (absent only where no transaction is being applied).
+    pub chain: Option<&'a ChainId>,
 }
 
 impl<'a, S: Store + ?Sized> Ctx<'a, S> {
@@ -79,6 +84,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             signers: std::collections::BTreeSet::new(),
             genesis: false,
             events: Vec::new(),
+            chain: None,
         }
     }
 
@@ -599,6 +605,9 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             O::SubstituteCollateral(p) => self.substitute_collateral(p),
             O::PublishNav(p) => self.publish_nav(p),
             O::DeclareDividend(p) => self.declare_dividend(p),
+            O::RegisterRemoteLedger(p) => self.register_remote_ledger(p),
+            O::SuspendRemoteLedger(p) => self.suspend_remote_ledger(p),
+            O::ResumeRemoteLedger(p) => self.resume_remote_ledger(p),
         }
     }
 }

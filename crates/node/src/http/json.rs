@@ -110,6 +110,21 @@ pub fn instruction(id: &Hash32, r: &InstructionRecord) -> InstructionInfo {
     }
 }
 
+/// A remote ledger.
+pub fn remote_ledger(
+    chain: &str,
+    r: &tally_ledger::schema::RemoteLedgerRecord,
+) -> RemoteLedgerInfo {
+    RemoteLedgerInfo {
+        chain_id: chain.to_string(),
+        name: r.name.to_string(),
+        scheme: r.scheme.name().to_string(),
+        namespace: r.namespace.to_string(),
+        group_public_key: to_hex(r.group_key.as_bytes()),
+        suspended: r.suspended,
+    }
+}
+
 /// A hold.
 pub fn hold(id: HoldId, r: &HoldRecord) -> HoldInfo {
     HoldInfo {
@@ -162,6 +177,15 @@ pub fn operation(op: &Operation) -> Value {
         }
         Operation::UpdatePolicy(p) => json!({"instrument": p.instrument.0}),
         Operation::PauseInstrument(p) => json!({"instrument": p.instrument.0}),
+        Operation::RegisterRemoteLedger(p) => json!({
+            "chain_id": p.chain.as_str(),
+            "name": p.name.as_str(),
+            "scheme": p.scheme.name(),
+            "namespace": p.namespace.as_str(),
+            "group_public_key": to_hex(p.group_key.as_bytes()),
+        }),
+        Operation::SuspendRemoteLedger(p) => json!({"chain_id": p.chain.as_str()}),
+        Operation::ResumeRemoteLedger(p) => json!({"chain_id": p.chain.as_str()}),
         Operation::UnpauseInstrument(p) => json!({"instrument": p.instrument.0}),
         Operation::Mint(p) => json!({
             "instrument": p.instrument.0, "to": p.to.0, "amount": p.amount.to_string()
@@ -398,6 +422,13 @@ pub fn event(e: &Event) -> Value {
         Event::HoldPlaced(h) => ("hold_placed", json!({"hold": h.0})),
         Event::HoldReleased(h) => ("hold_released", json!({"hold": h.0})),
         Event::HoldRefunded(h) => ("hold_refunded", json!({"hold": h.0})),
+        Event::RemoteLedgerRegistered(c) => {
+            ("remote_ledger_registered", json!({"chain_id": c.as_str()}))
+        }
+        Event::RemoteLedgerSuspended(c) => {
+            ("remote_ledger_suspended", json!({"chain_id": c.as_str()}))
+        }
+        Event::RemoteLedgerResumed(c) => ("remote_ledger_resumed", json!({"chain_id": c.as_str()})),
         Event::HoldingFrozen(a, i, amount, r) => (
             "holding_frozen",
             json!({"account": a.0, "instrument": i.0, "amount": amount.to_string(), "reason": r}),

@@ -113,6 +113,8 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(certified_block))
         .routes(routes!(certified_header))
         .routes(routes!(participants))
+        .routes(routes!(remote_ledgers))
+        .routes(routes!(remote_ledger))
         .routes(routes!(participant))
         .routes(routes!(participant_accounts))
         .routes(routes!(key_info))
@@ -987,6 +989,50 @@ async fn participants(
             .collect()
     });
     Ok(Json(ParticipantList { participants: list }))
+}
+
+/// Most remote ledgers `GET /remote-ledgers` lists.
+const MAX_REMOTE_LEDGERS_LISTED: usize = 1_000;
+
+/// Ledgers whose finality this one verifies, by chain id (public reference data).
+#[utoipa::path(get, path = "/remote-ledgers", tag = "reference",
+    responses((status = 200, body = RemoteLedgerList)))]
+async fn remote_ledgers(State(api): State<Api>) -> Json<RemoteLedgerList> {
+    use tally_ledger::schema::tag::REMOTE_LEDGER;
+    let list = api.state.read(|r| {
+        r.0.scan(
+            &[REMOTE_LEDGER],
+            &[REMOTE_LEDGER + 1],
+            MAX_REMOTE_LEDGERS_LISTED,
+        )
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let chain = std::str::from_utf8(&k[1..]).ok()?;
+            let rec: tally_ledger::schema::RemoteLedgerRecord = tally_ledger::schema::decode(&v);
+            Some(json::remote_ledger(chain, &rec))
+        })
+        .collect()
+    });
+    Json(RemoteLedgerList {
+        remote_ledgers: list,
+    })
+}
+
+/// One remote ledger.
+#[utoipa::path(get, path = "/remote-ledger/{chain_id}", tag = "reference",
+    params(("chain_id" = String, Path)),
+    responses((status = 200, body = RemoteLedgerInfo), (status = 400, body = error::ErrorBody), (status = 404, body = error::ErrorBody)))]
+async fn remote_ledger(
+    State(api): State<Api>,
+    Path(chain): Path<String>,
+) -> Result<Json<RemoteLedgerInfo>, ApiError> {
+    let chain = tally_types::ChainId::new(&chain)
+        .ok_or_else(|| ApiError::param("chain id must be 1 to 32 printable characters"))?;
+    let rec = api
+        .state
+        .read(|r| r.remote_ledger(&chain))
+        .ok_or_else(|| ApiError::not_found(format!("no remote ledger {}", chain.as_str())))?;
+    Ok(Json(json::remote_ledger(chain.as_str(), &rec)))
 }
 
 /// One participant.

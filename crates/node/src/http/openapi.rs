@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
     ),
     components(schemas(
         super::error::ErrorBody, SubmitJson, Submitted, BatchResult, BatchResults, ValidatorInfo, Status,
-        ChainInfo, TxSummary, BlockInfo, BlockList, CertifiedBlock, CertifiedHeader, HoldingInfo, AccountInfo,
+        ChainInfo, TxSummary, BlockInfo, BlockList, CertifiedBlock, CertifiedHeader, RemoteLedgerInfo, RemoteLedgerList, HoldingInfo, AccountInfo,
         AccountList, ParticipantInfo, ParticipantList, InstrumentInfo, InstrumentList, KeyInfo,
         LegInfo, InstructionInfo, HoldInfo, TxInfo, StateProof, BlockEvent, AccountEvent, DevKey,
         DevKeys, AccountEvents,

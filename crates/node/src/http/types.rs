@@ -213,6 +213,30 @@ pub struct ParticipantInfo {
     pub suspended: bool,
 }
 
+/// A ledger whose finality this one verifies.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RemoteLedgerInfo {
+    /// Its chain id.
+    pub chain_id: String,
+    /// Display name.
+    pub name: String,
+    /// Certificate scheme (`ThresholdMinSigVrf`).
+    pub scheme: String,
+    /// The namespace its consensus signs in.
+    pub namespace: String,
+    /// Its BLS12-381 threshold group public key (G2, compressed, hex).
+    pub group_public_key: String,
+    /// Whether its proofs are refused for now.
+    pub suspended: bool,
+}
+
+/// `GET /remote-ledgers`: by chain id.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct RemoteLedgerList {
+    /// Registered remote ledgers, ascending by chain id (at most 1,000).
+    pub remote_ledgers: Vec<RemoteLedgerInfo>,
+}
+
 /// `GET /participants`: by LEI.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ParticipantList {
