@@ -795,44 +795,49 @@ async fn certificate_hex(api: &Api, height: u64) -> Option<String> {
 }
 
 /// The header of a finalized block from the archive (for blocks no longer in memory).
+/// Decoding its transactions and hashing it run on the blocking pool.
 async fn archived_block_info(api: &Api, height: u64, txs: bool) -> Option<BlockInfo> {
     use commonware_cryptography::Digestible as _;
     let block = stored_block(api, height).await?;
-    let mut summaries = None;
-    if txs {
-        // Result codes are in the state's receipt table.
-        let ids: Vec<Hash32> = block
-            .txs
-            .iter()
-            .filter_map(|raw| tally_types::SignedTx::decode_bounded(raw).ok())
-            .map(|s| {
-                s.tx.id(&tally_types::ChainId::new(&api.chain_id).expect("valid chain id"))
+    let certificate = certificate_hex(api, height).await;
+    let api = api.clone();
+    off_executor(move || {
+        let summaries = txs.then(|| {
+            // Result codes are in the state's receipt table.
+            let chain = tally_types::ChainId::new(&api.chain_id).expect("valid chain id");
+            let ids: Vec<Hash32> = block
+                .txs
+                .iter()
+                .filter_map(|raw| tally_types::SignedTx::decode_bounded(raw).ok())
+                .map(|s| s.tx.id(&chain))
+                .collect();
+            api.state.read(|r| {
+                ids.iter()
+                    .map(|id| {
+                        let code = r.receipt(id).map(|rec| rec.result_code());
+                        TxSummary {
+                            tx_id: id.to_hex(),
+                            code: code.map_or(u16::MAX, |c| c.code()),
+                            code_name: code
+                                .map_or_else(|| "Unknown".to_string(), |c| c.name().to_string()),
+                        }
+                    })
+                    .collect()
             })
-            .collect();
-        summaries = Some(api.state.read(|r| {
-            ids.iter()
-                .map(|id| {
-                    let code = r.receipt(id).map(|rec| rec.result_code());
-                    TxSummary {
-                        tx_id: id.to_hex(),
-                        code: code.map_or(u16::MAX, |c| c.code()),
-                        code_name: code
-                            .map_or_else(|| "Unknown".to_string(), |c| c.name().to_string()),
-                    }
-                })
-                .collect()
-        }));
-    }
-    Some(BlockInfo {
-        height,
-        digest: Hash32(block.digest().0).to_hex(),
-        parent: Hash32(block.parent.0).to_hex(),
-        state_root: Hash32(block.state_root.0).to_hex(),
-        time_ms: block.time.0,
-        tx_count: block.txs.len(),
-        certificate: certificate_hex(api, height).await,
-        txs: summaries,
+        });
+        BlockInfo {
+            height,
+            digest: Hash32(block.digest().0).to_hex(),
+            parent: Hash32(block.parent.0).to_hex(),
+            state_root: Hash32(block.state_root.0).to_hex(),
+            time_ms: block.time.0,
+            tx_count: block.txs.len(),
+            certificate,
+            txs: summaries,
+        }
     })
+    .await
+    .ok()
 }
 
 async fn block_at(api: &Api, height: u64, txs: bool) -> Option<BlockInfo> {
@@ -906,6 +911,32 @@ async fn blocks(
     Ok(Json(BlockList { blocks: out }))
 }
 
+/// A finalized block and its own finality certificate (hex), or why not.
+async fn block_and_certificate(
+    api: &Api,
+    height: u64,
+) -> Result<(crate::block::LedgerBlock, String), ApiError> {
+    let block = stored_block(api, height)
+        .await
+        .ok_or_else(|| ApiError::not_found(format!("block {height} is not finalized")))?;
+    let certificate = certificate_hex(api, height).await.ok_or_else(|| {
+        ApiError::not_found(format!(
+            "no certificate stored for block {height} (finalized through a descendant)"
+        ))
+    })?;
+    Ok((block, certificate))
+}
+
+/// Runs `job` (hashing or encoding a block of up to 8 MiB) on the blocking pool, off the
+/// executor that serves every request.
+async fn off_executor<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|_| ApiError::api(ApiCode::Unavailable, "the node is shutting down"))
+}
+
 /// A finalized block's full encoding and certificate, to check it without trusting the node.
 #[utoipa::path(get, path = "/block/{height}/certified", tag = "chain",
     params(("height" = u64, Path, description = "block height")),
@@ -916,17 +947,11 @@ async fn certified_block(
 ) -> Result<Json<CertifiedBlock>, ApiError> {
     use commonware_codec::Encode as _;
     let height = parse_height(&height)?;
-    let block = stored_block(&api, height)
-        .await
-        .ok_or_else(|| ApiError::not_found(format!("block {height} is not finalized")))?;
-    let certificate = certificate_hex(&api, height).await.ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no certificate stored for block {height} (finalized through a descendant)"
-        ))
-    })?;
+    let (block, certificate) = block_and_certificate(&api, height).await?;
+    let block = off_executor(move || to_hex(&block.encode())).await?;
     Ok(Json(CertifiedBlock {
         height,
-        block: to_hex(&block.encode()),
+        block,
         certificate,
     }))
 }
@@ -942,17 +967,11 @@ async fn certified_header(
     Path(height): Path<String>,
 ) -> Result<Json<CertifiedHeader>, ApiError> {
     let height = parse_height(&height)?;
-    let block = stored_block(&api, height)
-        .await
-        .ok_or_else(|| ApiError::not_found(format!("block {height} is not finalized")))?;
-    let certificate = certificate_hex(&api, height).await.ok_or_else(|| {
-        ApiError::not_found(format!(
-            "no certificate stored for block {height} (finalized through a descendant)"
-        ))
-    })?;
+    let (block, certificate) = block_and_certificate(&api, height).await?;
+    let header = off_executor(move || to_hex(&block.header())).await?;
     Ok(Json(CertifiedHeader {
         height,
-        header: to_hex(&block.header()),
+        header,
         certificate,
     }))
 }
