@@ -143,7 +143,6 @@ pub fn chain(ctx: &Ctx) -> CliResult {
 // ---------------------------------------------------------------------------------------
 // Participants and instruments
 
-/// `tally participant list`
 /// `tally remote-ledger list`.
 pub fn remote_ledger_list(ctx: &Ctx) -> CliResult {
     let list = ctx.client.remote_ledgers()?;
@@ -162,7 +161,7 @@ pub fn remote_ledger_list(ctx: &Ctx) -> CliResult {
             r.chain_id,
             r.name,
             if r.suspended { "suspended" } else { "active" },
-            &r.group_public_key[..16]
+            r.group_public_key.get(..16).unwrap_or(&r.group_public_key)
         );
     }
     Ok(())
@@ -186,6 +185,7 @@ pub fn remote_ledger_show(ctx: &Ctx, chain: &str) -> CliResult {
     Ok(())
 }
 
+/// `tally participant list`
 pub fn participant_list(ctx: &Ctx) -> CliResult {
     let list = ctx.client.participants(None, Some(MAX_PAGE))?;
     if ctx.json() {

@@ -33,7 +33,8 @@ pub struct Args {
     pub startup_timeout_s: u64,
     /// Development: run the network's clock from this future UTC moment instead of now
     /// (YYYY-MM-DDTHH:MM:SSZ), e.g. a few seconds before a coupon date, so that scheduled
-    /// lifecycle work can be watched. Creates a fresh network whose genesis is that moment.
+    /// lifecycle work can be watched. Creates a fresh network whose genesis is that moment;
+    /// the network keeps that clock when restarted without this option.
     #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
     pub start_at: Option<String>,
 }
@@ -156,6 +157,10 @@ pub(crate) fn spawn(
     Ok(nodes)
 }
 
+/// File in a local network's home holding the development clock offset it was started
+/// with (`--start-at`), reused when it restarts.
+const CLOCK_OFFSET_FILE: &str = "dev-clock-offset-ms";
+
 /// Runs the local network until interrupted; installs the demo world's development keys
 /// in the key store at `keys_dir` so the CLI can sign as any demo participant.
 pub fn run(args: &Args, keys_dir: &Path) -> Result<(), String> {
@@ -199,7 +204,31 @@ pub fn run(args: &Args, keys_dir: &Path) -> Result<(), String> {
         }
         genesis
     };
-    let clock_offset_ms = start_at.map(|at| at.saturating_sub(wall_ms()));
+    // The offset stays with the network: restarted without --start-at, its validators must
+    // keep the clock its blocks were stamped by, or they would refuse every block until
+    // wall time caught up with ledger time (docs/node.md, "Time a Byzantine leader
+    // cannot push").
+    let offset_path = args.home.join(CLOCK_OFFSET_FILE);
+    let clock_offset_ms = match start_at {
+        Some(at) => {
+            let offset = at.saturating_sub(wall_ms());
+            std::fs::write(&offset_path, offset.to_string())
+                .map_err(|e| format!("{}: {e}", offset_path.display()))?;
+            Some(offset)
+        }
+        None if offset_path.exists() => {
+            let text = std::fs::read_to_string(&offset_path)
+                .map_err(|e| format!("{}: {e}", offset_path.display()))?;
+            let offset = text.trim().parse::<u64>().map_err(|_| {
+                format!(
+                    "{} does not hold a clock offset in ms; use --fresh",
+                    offset_path.display()
+                )
+            })?;
+            Some(offset)
+        }
+        None => None,
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);

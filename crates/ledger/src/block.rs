@@ -99,6 +99,7 @@ impl Ledger {
         );
         let mut ctx = Ctx::new(&*store, genesis.time);
         ctx.genesis = true;
+        ctx.chain = Some(&self.chain);
         for (index, op) in genesis.operations.iter().enumerate() {
             ctx.execute(op)
                 .map_err(|code| GenesisError { index, code })?;

@@ -4724,6 +4724,15 @@ fn remote_ledgers_register_under_dual_control_and_any_supervisor_suspends_them()
         register_remote(&usd, ""),
         C::InvalidRemoteLedger,
     );
+    // A group key that is not a G2 point decodes (bytes only) and is refused here.
+    let mut bad = group_key().as_bytes().to_owned();
+    bad[50] ^= 1;
+    let Operation::RegisterRemoteLedger(mut op) = register_remote(&usd, "Dollar") else {
+        unreachable!()
+    };
+    op.group_key = GroupKey::from_raw(bad);
+    reject(&mut sb, &both, op, C::InvalidRemoteLedger);
+    assert!(StateReader(&sb.store).remote_ledger(&usd).is_none());
 
     // Suspension: any supervisor alone; resumption: dual control again.
     reject(&mut sb, &[&k(DA)], suspend(&eur), C::Unauthorized);

@@ -733,26 +733,41 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let (block, parent) = (block.inner().clone(), parent.inner().clone());
         let digest = hash32(&block.digest());
         let parent_digest = hash32(&block.parent);
-        // Proposer-based time: no vote for a candidate stamped further ahead of this
-        // validator's clock than the bound (a little more is waited out); a finalized block
-        // replays without looking at the clock.
-        let early = match finality {
-            Finality::Candidate => {
-                ahead_of_clock(crate::clock::ledger_ms(clock_ms(&runtime)), block.time)
-            }
-            Finality::Finalized => Ok(0),
-        };
-        if let Ok(wait @ 1..) = early {
-            runtime.sleep(std::time::Duration::from_millis(wait)).await;
-        }
-        let started = runtime.current();
-        let checked = if block.height.get() != parent.height.get() + 1
+        // Rules fixed by the block and its parent come first (permanent invalidity).
+        let permanent = if block.height.get() != parent.height.get() + 1
             || block.parent != parent.digest()
         {
             Err(Invalid::Height)
         } else if block.time < parent.time || block.time.0 > parent.time.0 + MAX_BLOCK_TIME_STEP_MS
         {
             Err(Invalid::Time)
+        } else {
+            Ok(())
+        };
+        // Proposer-based time: no vote for a candidate stamped further ahead of this
+        // validator's clock than the bound; up to MAX_CLOCK_WAIT_MS more is waited out. A
+        // finalized block replays without looking at the clock.
+        //
+        // Glue asks that a clock-dependent rule only delay a candidate, never refuse it.
+        // Waiting out the whole permitted step (10 min) would hold every competing
+        // finalization for as long, so beyond the short wait this refuses instead. The
+        // refusal is not remembered: the same block is processed again when asked again
+        // (a vote, building on it, recovering it), by then against a later clock, and a
+        // block the network finalized replays as `Finalized`, without the check. A
+        // validator whose clock lags the others by more than the bound therefore refuses
+        // their blocks only until its clock is corrected: liveness for it, never safety.
+        let early = match (&permanent, finality) {
+            (Ok(()), Finality::Candidate) => {
+                ahead_of_clock(crate::clock::ledger_ms(clock_ms(&runtime)), block.time)
+            }
+            _ => Ok(0),
+        };
+        if let Ok(wait @ 1..) = early {
+            runtime.sleep(std::time::Duration::from_millis(wait)).await;
+        }
+        let started = runtime.current();
+        let checked = if let Err(why) = permanent {
+            Err(why)
         } else if early.is_err() {
             Err(Invalid::Future)
         } else {

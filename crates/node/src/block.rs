@@ -27,9 +27,9 @@ pub type ConsensusContext = Context<Digest, PublicKey>;
 pub const MAX_BLOCK_TXS: usize = 10_000;
 /// Encoded bytes of all transactions of one block.
 pub const MAX_BLOCK_TX_BYTES: usize = 8 * 1024 * 1024;
-/// How far one block's time may run ahead of its parent's. Block time comes from the
-/// proposer's clock and is checked only against the parent (never against the local
-/// clock, which would make validity depend on who checks, and when).
+/// How far one block's time may run ahead of its parent's: the permanent rule on block
+/// time, which depends on the block and its parent only. Voters also compare a candidate's
+/// time with their own clocks ([MAX_CLOCK_AHEAD_MS]), which finalized blocks skip.
 pub const MAX_BLOCK_TIME_STEP_MS: u64 = 10 * 60 * 1000;
 
 /// How far a candidate block's time may be ahead of a validator's own clock for it to

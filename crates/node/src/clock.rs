@@ -2,10 +2,11 @@
 //! network may set (`tally localnet --start-at`), so that a local network can run at a
 //! chosen calendar moment — a coupon date, a maturity — without waiting for it.
 //!
-//! The offset moves the time a proposer stamps on its blocks and the time admission
-//! checks transaction expiries against; nothing else. Blocks still carry their time and
-//! every validator checks it as before. Read tokens keep the wall clock: clients sign them
-//! with theirs.
+//! The offset moves the time a proposer stamps on its blocks, the clock a voter compares
+//! a candidate's time with (docs/node.md, "Time a Byzantine leader cannot push"), and the
+//! time admission checks transaction expiries against; nothing else. Every validator of a
+//! local network gets the same offset (`tally localnet` keeps it in the network's home).
+//! Read tokens keep the wall clock: clients sign them with theirs.
 
 use std::sync::OnceLock;
 

@@ -102,8 +102,8 @@ result_codes! {
     /// An interest component of the amount stripped or reconstituted is not a whole
     /// multiple of the component's increment.
     InvalidStripAmount = 315,
-    /// A remote ledger's terms are invalid: its chain id is this ledger's own, or its name
-    /// or namespace is empty.
+    /// A remote ledger's terms are invalid: its chain id is this ledger's own, its name or
+    /// namespace is empty, or its group key is not a BLS12-381 G2 point.
     InvalidRemoteLedger = 316,
 
     /// No participant has this LEI.

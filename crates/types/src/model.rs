@@ -62,21 +62,32 @@ codec_unit_enum!(
 /// Compressed size of a BLS12-381 G2 point.
 pub const GROUP_KEY_BYTES: usize = 96;
 
-/// A network's threshold group public key: a BLS12-381 G2 point, compressed. Decoding
-/// refuses bytes that are not a point of the prime-order subgroup (or are the identity),
-/// so a registered key is always one certificates can be checked against.
+/// A network's threshold group public key: a BLS12-381 G2 point, compressed (96 bytes).
+/// Decoding reads the bytes only: checking the point costs a subgroup check, which must not
+/// be paid for every transaction anyone submits. `RegisterRemoteLedger` checks it
+/// ([GroupKey::is_valid]) once its signatures and authority are checked.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct GroupKey([u8; GROUP_KEY_BYTES]);
 
 impl GroupKey {
-    /// The key from its compressed bytes, if they are a valid group key.
+    /// The key from its compressed bytes, if they are 96 bytes of a valid group key.
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let key = Self(bytes.try_into().ok()?);
+        key.is_valid().then_some(key)
+    }
+
+    /// The key's bytes as they are, checked for length only (a decoded key is checked by
+    /// the operation that uses it).
+    pub fn from_raw(bytes: [u8; GROUP_KEY_BYTES]) -> Self {
+        Self(bytes)
+    }
+
+    /// Whether the bytes are a point of G2's prime-order subgroup other than the identity:
+    /// refuses a bad encoding, a point off the curve or outside the subgroup.
+    pub fn is_valid(&self) -> bool {
         use commonware_codec::DecodeExt as _;
         use commonware_cryptography::bls12381::primitives::group::G2;
-        let raw: [u8; GROUP_KEY_BYTES] = bytes.try_into().ok()?;
-        // Refuses a bad encoding, a point off the curve or outside G2, and the identity.
-        G2::decode(commonware_codec::Copying(&raw[..])).ok()?;
-        Some(Self(raw))
+        G2::decode(commonware_codec::Copying(&self.0[..])).is_ok()
     }
 
     /// The compressed bytes.
@@ -96,8 +107,7 @@ impl FixedSize for GroupKey {
 impl Read for GroupKey {
     type Cfg = ();
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
-        let raw = <[u8; GROUP_KEY_BYTES]>::read(buf)?;
-        Self::from_bytes(&raw).ok_or(Error::Invalid("GroupKey", "not a BLS12-381 G2 group key"))
+        Ok(Self(<[u8; GROUP_KEY_BYTES]>::read(buf)?))
     }
 }
 

@@ -1,8 +1,9 @@
 // The explorer's verifier: what `tally_sdk::verify` checks, in the browser.
 //
 // 1. A certified block (`GET /block/{h}/certified`): the block decodes, has the claimed
-//    height, its SHA-256 is the payload the finalization certificate signs, in the block's
-//    round, and the certificate's two BLS12-381 threshold signatures (MinSig: signatures in
+//    height, the SHA-256 of its header (the encoding with the transactions field replaced
+//    by that field's SHA-256) is the payload the finalization certificate signs, in the
+//    block's round, and the certificate's two BLS12-381 threshold signatures (MinSig: signatures in
 //    G1, the group key in G2) verify under the group key: the vote over the proposal in the
 //    namespace `TALLY_CONSENSUS_V1_FINALIZE`, the seed over the round in
 //    `TALLY_CONSENSUS_V1_SEED`. Messages are `varint(len(namespace)) ‖ namespace ‖ message`

@@ -190,6 +190,15 @@ export function opSummary(op: Op, ctx: OpContext): Cell[] | null {
         f("paying_account"),
         op.reinvest ? ", reinvested in new shares at that date's NAV." : ", paid in cash.",
       ];
+    case "RegisterRemoteLedger":
+      return [
+        `Registers the ledger ${str(op.chain_id)} (${str(op.name)}) whose finality certificates this one will verify, `,
+        `under group key ${str(op.group_public_key).slice(0, 16)}… in namespace ${str(op.namespace)}.`,
+      ];
+    case "SuspendRemoteLedger":
+      return [`Suspends the remote ledger ${str(op.chain_id)}: its proofs are refused until it is resumed.`];
+    case "ResumeRemoteLedger":
+      return [`Resumes the remote ledger ${str(op.chain_id)}.`];
     default:
       return null;
   }

@@ -36,7 +36,7 @@ export function certificateCheck(height: number, onVerified?: (b: VerifiedBlock)
       box.className = "verify ok";
       box.replaceChildren(
         h("strong", {}, "✓ certificate verified"),
-        ` in this browser (${took} ms): the block's SHA-256 is ${short(b.digest)}, the finalization certificate signs it in round (epoch ${b.epoch}, view ${b.view}), and both BLS12-381 threshold signatures (vote and seed) verify under ${keySource()}. State root ${short(b.stateRoot)} is final.`,
+        ` in this browser (${took} ms): the block's header hashes to ${short(b.digest)}, the finalization certificate signs it in round (epoch ${b.epoch}, view ${b.view}), and both BLS12-381 threshold signatures (vote and seed) verify under ${keySource()}. State root ${short(b.stateRoot)} is final.`,
       );
       onVerified?.(b);
     })

@@ -31,6 +31,11 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
         if op.namespace.as_str().is_empty() || op.name.as_str().is_empty() {
             return fail(ResultCode::InvalidRemoteLedger);
         }
+        // The subgroup check is paid here, after signatures and dual control, never by
+        // decoding what anyone submits.
+        if !op.group_key.is_valid() {
+            return fail(ResultCode::InvalidRemoteLedger);
+        }
         if self.remote_ledger(&op.chain).is_ok() {
             return fail(ResultCode::RemoteLedgerExists);
         }

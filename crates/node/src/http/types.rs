@@ -111,7 +111,8 @@ pub struct TxSummary {
 pub struct BlockInfo {
     /// Height.
     pub height: u64,
-    /// Block digest (hex): SHA-256 of the block's encoding; the certificate signs it.
+    /// Block digest (hex): SHA-256 of the block's header (its encoding with the
+    /// transactions replaced by their SHA-256); the certificate signs it.
     pub digest: String,
     /// Parent digest (hex).
     pub parent: String,
