@@ -54,12 +54,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
 
     pub(crate) fn suspend_remote_ledger(&mut self, op: &SuspendRemoteLedger) -> Check {
         self.authorize_role(&[Role::Operator, Role::Regulator], Level::Act)?;
-        let mut rec = self.remote_ledger(&op.chain)?;
-        if rec.suspended {
-            return fail(ResultCode::RemoteLedgerSuspended);
-        }
-        rec.suspended = true;
-        self.put_remote_ledger(&op.chain, &rec);
+        self.set_suspended(&op.chain, true)?;
         self.events
             .push(Event::RemoteLedgerSuspended(op.chain.clone()));
         Ok(())
@@ -67,14 +62,20 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
 
     pub(crate) fn resume_remote_ledger(&mut self, op: &ResumeRemoteLedger) -> Check {
         self.authorize_dual_control()?;
-        let mut rec = self.remote_ledger(&op.chain)?;
-        if !rec.suspended {
-            return fail(ResultCode::RemoteLedgerSuspended);
-        }
-        rec.suspended = false;
-        self.put_remote_ledger(&op.chain, &rec);
+        self.set_suspended(&op.chain, false)?;
         self.events
             .push(Event::RemoteLedgerResumed(op.chain.clone()));
+        Ok(())
+    }
+
+    /// Moves a registered remote ledger to `suspended`; refused if it is there already.
+    fn set_suspended(&mut self, chain: &ChainId, suspended: bool) -> Check {
+        let mut rec = self.remote_ledger(chain)?;
+        if rec.suspended == suspended {
+            return fail(ResultCode::RemoteLedgerSuspended);
+        }
+        rec.suspended = suspended;
+        self.put_remote_ledger(chain, &rec);
         Ok(())
     }
 }
