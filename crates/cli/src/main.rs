@@ -13,6 +13,7 @@ mod lifecycle;
 mod localnet;
 mod ops;
 mod setup;
+mod xswap;
 
 use ctx::{CliError, CliResult, Ctx};
 
@@ -102,6 +103,14 @@ enum Command {
         #[command(subcommand)]
         command: ops::RemoteLedgerCmd,
     },
+    /// Cross-ledger swaps with a remote ledger: lock a leg, prove, show, relay.
+    Xswap {
+        #[command(subcommand)]
+        command: xswap::XswapCmd,
+    },
+    /// Carry one cross-ledger swap's proofs between this ledger and a remote one until
+    /// both legs are settled or both refunded (trusted with nothing: only ever late).
+    Relay(xswap::RelayArgs),
     /// Treasury auctions: announce, bid, withdraw, cancel; results and bids.
     Auction {
         #[command(subcommand)]
@@ -241,6 +250,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Account { command } => ops::account(&ctx, &command),
         Command::Instrument { command } => ops::instrument_cmd(&ctx, &command),
         Command::RemoteLedger { command } => ops::remote_ledger_cmd(&ctx, &command),
+        Command::Xswap { command } => xswap::xswap(&ctx, &command),
+        Command::Relay(args) => xswap::relay(&ctx, &args),
         Command::Holding {
             account,
             instrument,

@@ -691,7 +691,7 @@ fn amount_of(ctx: &Ctx, inst: &str, amount: &str) -> CliResult<(InstrumentId, Am
     Ok((id, parse_decimal(amount, scale, "amount")?))
 }
 
-fn leg(ctx: &Ctx, m: &MoveArgs) -> CliResult<Leg> {
+pub(crate) fn leg(ctx: &Ctx, m: &MoveArgs) -> CliResult<Leg> {
     let (instrument, amount) = amount_of(ctx, &m.instrument, &m.amount)?;
     Ok(Leg {
         from: parse_account(&m.from)?,

@@ -226,7 +226,10 @@ impl Ledger {
         if let Err(code) = Self::check_tx(&mut ctx, vtx) {
             return reject(code, None);
         }
+        // Each proof-carrying operation gets the verdict on its proof, in order.
+        let mut proven = vtx.proven().iter().copied();
         for (i, op) in vtx.tx().operations.iter().enumerate() {
+            ctx.proven = op.remote_proof().and_then(|_| proven.next());
             if let Err(code) = ctx.execute(op) {
                 return reject(code, u16::try_from(i).ok());
             }

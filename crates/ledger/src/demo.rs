@@ -263,8 +263,13 @@ impl Sandbox<MemStore> {
 
 impl<S: Store + Commit> Sandbox<S> {
     /// A sandbox over `store` initialized with `genesis`.
-    pub fn with_genesis(mut store: S, genesis: &Genesis) -> Self {
-        let ledger = Ledger::new(ChainId::new(CHAIN).expect("chain id"));
+    pub fn with_genesis(store: S, genesis: &Genesis) -> Self {
+        Self::with_chain(store, genesis, ChainId::new(CHAIN).expect("chain id"))
+    }
+
+    /// A sandbox of chain `chain` over `store` initialized with `genesis`.
+    pub fn with_chain(mut store: S, genesis: &Genesis, chain: ChainId) -> Self {
+        let ledger = Ledger::new(chain);
         ledger
             .init_genesis(&mut store, genesis)
             .expect("demo genesis applies");
@@ -285,6 +290,17 @@ impl<S: Store + Commit> Sandbox<S> {
     /// Builds a transaction from `signers[0]` (the sender) approved by every signer, with
     /// the sender's next nonce and a one-hour expiry.
     pub fn sign(&mut self, signers: &[&PrivateKey], ops: Vec<Operation>) -> VerifiedTx {
+        self.sign_with(signers, ops, &tally_types::remote::NoRemoteProofs)
+            .expect("freshly signed")
+    }
+
+    /// As [Sandbox::sign], checking the remote proofs the operations carry with `remote`.
+    pub fn sign_with(
+        &mut self,
+        signers: &[&PrivateKey],
+        ops: Vec<Operation>,
+        remote: &impl tally_types::remote::RemoteVerifier,
+    ) -> Result<VerifiedTx, tally_types::tx::VerifyError> {
         let sender = signers[0].public_key();
         let nonce = self.nonces.entry(sender.as_ref().to_vec()).or_insert(0);
         let tx = Transaction {
@@ -295,7 +311,11 @@ impl<S: Store + Commit> Sandbox<S> {
         };
         *nonce += 1;
         let chain = self.chain();
-        tally_types::verify_one(&chain, tx.sign(&chain, signers)).expect("freshly signed")
+        let verified = tally_types::verify_one_with(&chain, tx.sign(&chain, signers), remote);
+        if verified.is_err() {
+            self.unuse_nonce(signers[0]);
+        }
+        verified
     }
 
     /// Forgets a nonce use (after a rejected transaction, whose nonce stays unused).

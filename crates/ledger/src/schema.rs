@@ -14,6 +14,7 @@ use tally_types::model::{
     SecurityIds, WeightedKey,
 };
 use tally_types::ops::{BidKind, Collateral};
+use tally_types::remote::CrossLeg;
 use tally_types::{
     AccountId, Amount, AuctionId, ChainId, Date, Hash32, HoldId, InstrumentId, Lei, PublicKey,
     Rate, RepoId, ResultCode, Timestamp,
@@ -654,12 +655,16 @@ pub struct HoldRecord {
     /// Held, or its final outcome: the record outlives the hold, so that the outcome can
     /// be proven later (cross-ledger settlement releases or refunds against it).
     pub status: HoldStatus,
+    /// For one leg of a cross-ledger swap: its side and its counterpart on the remote
+    /// ledger (docs/interop.md).
+    pub cross: Option<CrossLeg>,
 }
 codec_struct!(HoldRecord {
     leg,
     hash_lock,
     deadline,
-    status
+    status,
+    cross
 });
 
 /// The outcome of a transaction as stored, so that it survives restarts and can be proven

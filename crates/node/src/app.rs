@@ -406,7 +406,13 @@ impl MempoolHandle {
             let reader = tally_ledger::StateReader(&snapshot);
             prepared.refuse_known_bad(|k| reader.key_owner(k).map(|_| reader.next_nonce(k)));
         }
-        let verified = tally_types::verify_batch(&chain, prepared.take_candidates(), threads, rng);
+        let verified = tally_types::verify_batch_with(
+            &chain,
+            prepared.take_candidates(),
+            threads,
+            rng,
+            crate::remote::verifier(),
+        );
         self.lock().finish(prepared, verified)
     }
 
@@ -432,8 +438,10 @@ impl MempoolHandle {
             .filter(|(_, k)| k.is_none())
             .map(|(b, _)| SignedTx::decode_bounded(b).map_err(|_| Invalid::Decode))
             .collect::<Result<_, _>>()?;
-        let mut fresh = tally_types::verify_batch(chain, unknown, threads, rng).into_iter();
-        known
+        let mut fresh =
+            tally_types::verify_batch_with(chain, unknown, threads, rng, crate::remote::verifier())
+                .into_iter();
+        let txs: Vec<VerifiedTx> = known
             .iter_mut()
             .map(|k| match k.take() {
                 Some(tx) => Ok(tx),
@@ -442,7 +450,13 @@ impl MempoolHandle {
                     .ok_or(Invalid::Signature)?
                     .map_err(|_| Invalid::Signature),
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        // Each remote proof cost a pairing check unless cached: a block carries few.
+        let proofs: usize = txs.iter().map(|t| t.proven().len()).sum();
+        if proofs > tally_types::limits::MAX_REMOTE_PROOFS_PER_BLOCK {
+            return Err(Invalid::Proofs);
+        }
+        Ok(txs)
     }
 }
 
@@ -476,6 +490,7 @@ enum Invalid {
     Parent,
     Execution,
     Root,
+    Proofs,
 }
 
 impl Invalid {
@@ -489,6 +504,7 @@ impl Invalid {
             Self::Parent => "unknown_parent",
             Self::Execution => "execution",
             Self::Root => "state_root",
+            Self::Proofs => "too_many_remote_proofs",
         }
     }
 }

@@ -11,5 +11,6 @@ pub mod engine;
 pub mod genesis;
 pub mod http;
 pub mod mempool;
+pub mod remote;
 pub mod run;
 pub mod state_cache;

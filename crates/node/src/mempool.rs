@@ -9,9 +9,9 @@
 use rand_core::CryptoRng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
-use tally_types::limits::{MAX_TX_BYTES, MAX_TX_TTL_MS};
+use tally_types::limits::{MAX_REMOTE_PROOFS_PER_BLOCK, MAX_TX_BYTES, MAX_TX_TTL_MS};
 use tally_types::tx::VerifyError;
-use tally_types::{ChainId, Hash32, SignedTx, Timestamp, VerifiedTx, verify_batch};
+use tally_types::{ChainId, Hash32, SignedTx, Timestamp, VerifiedTx};
 
 /// Mempool bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,7 +62,7 @@ pub enum AdmitError {
     #[error("too many transactions waiting from this sender")]
     SenderFull,
     /// A signature does not verify.
-    #[error("signature verification failed: {0}")]
+    #[error("verification failed: {0}")]
     BadSignature(VerifyError),
     /// No participant owns the sender key.
     #[error("the sender key is not registered to any participant")]
@@ -105,6 +105,7 @@ impl AdmitError {
             Self::NonceTaken => "NonceTaken",
             Self::Full => "MempoolFull",
             Self::SenderFull => "SenderFull",
+            Self::BadSignature(VerifyError::RemoteProof(_)) => "BadRemoteProof",
             Self::BadSignature(_) => "BadSignature",
             Self::UnknownSender => "UnknownSender",
             Self::Stale { .. } => "NonceReused",
@@ -328,7 +329,7 @@ impl Mempool {
     /// one batch verification over `threads` threads. Returns one result per input.
     ///
     /// This holds `&mut self` through verification; a pool shared with a proposer should
-    /// use [Mempool::prepare] and [Mempool::finish] around an unlocked [verify_batch] (as
+    /// use [Mempool::prepare] and [Mempool::finish] around an unlocked verification (as
     /// `MempoolHandle::admit` does), so proposals never wait on signature checks.
     pub fn admit<R: CryptoRng>(
         &mut self,
@@ -338,7 +339,13 @@ impl Mempool {
         rng: &mut R,
     ) -> Vec<Result<Hash32, AdmitError>> {
         let mut prepared = self.prepare(now, raw);
-        let verified = verify_batch(&self.chain, prepared.take_candidates(), threads, rng);
+        let verified = tally_types::verify_batch_with(
+            &self.chain,
+            prepared.take_candidates(),
+            threads,
+            rng,
+            crate::remote::verifier(),
+        );
         self.finish(prepared, verified)
     }
 
@@ -485,7 +492,7 @@ impl Mempool {
                 cursors.push((next, queue.range(next..)));
             }
         }
-        let (mut out, mut bytes) = (Vec::new(), 0usize);
+        let (mut out, mut bytes, mut proofs) = (Vec::new(), 0usize, 0usize);
         loop {
             let mut progressed = false;
             for (expected, cursor) in cursors.iter_mut() {
@@ -499,12 +506,19 @@ impl Mempool {
                 if nonce != *expected || entry.tx.tx().expires_at < time || exclude.contains(id) {
                     continue; // a gap: this sender waits for it to be filled
                 }
+                // Remote proofs beyond the block's bound wait for the next block (and so
+                // does the rest of their sender's run).
+                let carried = entry.tx.proven().len();
+                if proofs + carried > MAX_REMOTE_PROOFS_PER_BLOCK {
+                    continue;
+                }
                 if bytes + entry.raw.len() > max_bytes {
                     return out;
                 }
                 cursor.next();
                 *expected += 1;
                 bytes += entry.raw.len();
+                proofs += carried;
                 out.push(Arc::clone(entry));
                 progressed = true;
             }

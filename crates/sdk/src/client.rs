@@ -652,6 +652,16 @@ impl Client {
         self.get_json(&format!("/proof/receipt/{}", id.to_hex()), key)
     }
 
+    /// `GET /proof/hold/{id}`: Merkle proof of a hold's record (terms, status,
+    /// counterpart).
+    pub fn proof_hold(
+        &self,
+        id: tally_types::HoldId,
+        key: Option<&PrivateKey>,
+    ) -> Result<StateProof, SdkError> {
+        self.get_json(&format!("/proof/hold/{}", id.0), key)
+    }
+
     /// Fetches block `height` with its certificate and verifies it against `group_key`
     /// (hex), locally.
     pub fn verified_block(

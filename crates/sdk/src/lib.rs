@@ -22,6 +22,7 @@ pub mod keystore;
 pub mod sse;
 pub mod txb;
 pub mod verify;
+pub mod xswap;
 
 pub use client::{Client, Event, EventStream, VerifiedHolding};
 pub use error::SdkError;

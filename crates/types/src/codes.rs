@@ -105,6 +105,13 @@ result_codes! {
     /// A remote ledger's terms are invalid: its chain id is this ledger's own, its name or
     /// namespace is empty, or its group key is not a BLS12-381 G2 point.
     InvalidRemoteLedger = 316,
+    /// A cross-ledger lock's terms are invalid: a leader carries a proof or a follower
+    /// none, the counterpart is on this ledger, or a follower's deadline is not its
+    /// leader's.
+    InvalidCrossLedgerTerms = 317,
+    /// A remote proof reached execution unchecked (a node fault; proofs are checked, and
+    /// bad ones refused, before a transaction is admitted or a block is voted for).
+    RemoteProofUnchecked = 318,
 
     /// No participant has this LEI.
     ParticipantNotFound = 400,
@@ -202,6 +209,20 @@ result_codes! {
     HoldClosed = 522,
     /// The remote ledger is suspended (or, to resume it, not suspended).
     RemoteLedgerSuspended = 523,
+    /// The remote proof's certificate is under another group key or namespace than the
+    /// ones registered for its chain, or its chain is not the counterpart's.
+    RemoteKeyMismatch = 524,
+    /// The proven record is not this hold's counterpart: another state key, a record that
+    /// is not a hold, or terms, parties or role that do not match the swap.
+    RemoteRecordMismatch = 525,
+    /// The counterpart's proven state does not justify the action: e.g. still held before
+    /// its deadline, or released when a lock was expected.
+    RemoteOutcomeUnproven = 526,
+    /// A cross-ledger hold moves only against a proof of its counterpart (ReleaseHold, and
+    /// RefundHold of a follower, are refused).
+    CrossLedgerHold = 527,
+    /// The hold is not a cross-ledger hold.
+    NotCrossLedgerHold = 528,
 
     /// Compliance: the holder's KYC is not verified.
     KycNotVerified = 600,

@@ -11,6 +11,7 @@ mod iso_tables;
 pub mod limits;
 pub mod model;
 pub mod ops;
+pub mod remote;
 pub mod time;
 pub mod tx;
 
@@ -21,7 +22,10 @@ pub use ids::{
 };
 pub use ops::Operation;
 pub use time::{Date, Timestamp};
-pub use tx::{ChainId, SignedTx, Transaction, VerifiedTx, verify_batch, verify_one};
+pub use tx::{
+    ChainId, SignedTx, Transaction, VerifiedTx, verify_batch, verify_batch_with, verify_one,
+    verify_one_with,
+};
 
 /// Re-exported so users need not depend on commonware-cryptography directly.
 pub use commonware_cryptography::ed25519::{PrivateKey, PublicKey, Signature};

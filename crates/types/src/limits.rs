@@ -22,6 +22,20 @@ pub const MAX_TRADE_REF_BYTES: usize = 35;
 pub const MAX_CHAIN_ID_BYTES: usize = 32;
 /// Bytes of a remote ledger's consensus namespace (Tally's is `TALLY_CONSENSUS_V1`).
 pub const MAX_NAMESPACE_BYTES: usize = 64;
+/// Bytes of a remote block header a proof carries (a Tally header is at most 260).
+pub const MAX_REMOTE_HEADER_BYTES: usize = 512;
+/// Bytes of a remote finality certificate a proof carries (a Tally one is about 130).
+pub const MAX_REMOTE_CERTIFICATE_BYTES: usize = 512;
+/// Bytes of the remote state key a proof is about.
+pub const MAX_REMOTE_KEY_BYTES: usize = 64;
+/// Bytes of the remote state value a proof shows (a hold record is about 200).
+pub const MAX_REMOTE_VALUE_BYTES: usize = 1024;
+/// Bytes of a remote Merkle proof (64 digests and the proof's frame fit with room).
+pub const MAX_REMOTE_MERKLE_BYTES: usize = 8 * 1024;
+/// Remote proofs one block may carry: each costs a pairing check (about 1.6 ms) unless
+/// its certificate was checked before, so this bounds what a flood of proofs can add to
+/// a block's verification.
+pub const MAX_REMOTE_PROOFS_PER_BLOCK: usize = 64;
 /// Encoded size of one signed transaction.
 pub const MAX_TX_BYTES: usize = 32 * 1024;
 /// How far past the block time a transaction's expiry may lie (one day).

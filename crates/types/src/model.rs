@@ -125,6 +125,20 @@ codec_unit_enum!(
 );
 
 codec_unit_enum!(
+    /// Which side of a cross-ledger swap a hold is (docs/interop.md). The leader's hold is
+    /// placed first, with the earlier deadline, and is released against a proof that the
+    /// follower's hold is locked for it; the follower's hold is released against a proof
+    /// that the leader's was released, and refunded only against a proof that it was
+    /// refunded or was still held past its deadline.
+    CrossRole {
+        /// Locks first, releases first; refundable by time after its deadline.
+        Leader = 0,
+        /// Locks against a proof of the leader's lock; moves only on proofs of its outcome.
+        Follower = 1,
+    }
+);
+
+codec_unit_enum!(
     /// A participant's role. A participant may hold several.
     Role {
         /// Runs the network: onboards participants, sets policy.

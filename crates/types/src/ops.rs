@@ -8,6 +8,7 @@ use crate::codec_struct;
 use crate::ids::{AccountId, AuctionId, Hash32, HoldId, InstrumentId, Lei, RepoId};
 use crate::limits::*;
 use crate::model::*;
+use crate::remote::{RemoteLeg, RemoteProof};
 use crate::time::Date;
 use crate::time::Timestamp;
 use crate::tx::ChainId;
@@ -263,6 +264,37 @@ payload!(
     RefundHold {
         /// Hold.
         hold: HoldId,
+    }
+);
+payload!(
+    /// Lock one leg of a cross-ledger swap (docs/interop.md): a hold whose counterpart is
+    /// a hold on a registered remote ledger. The payer signs. The leader locks first and
+    /// carries no proof; the follower carries a proof that the leader's hold is held for
+    /// this swap, and takes the leader's deadline.
+    LockCrossLedger {
+        /// New hold id.
+        hold: HoldId,
+        /// The movement the hold promises.
+        leg: Leg,
+        /// The leader's deadline: release until, refund after (the follower repeats the
+        /// leader's).
+        deadline: Timestamp,
+        /// Leader or follower.
+        role: CrossRole,
+        /// The counterpart hold on the remote ledger and what it pays.
+        counterpart: RemoteLeg,
+        /// The follower's proof that the leader's hold is held for this swap.
+        proof: Option<RemoteProof>,
+    }
+);
+payload!(
+    /// Release or refund a cross-ledger hold by what its counterpart's proven state
+    /// justifies: anyone may submit it (the proof is the authority).
+    ProveCrossLedger {
+        /// The local cross-ledger hold.
+        hold: HoldId,
+        /// A proof of the counterpart hold's record on the remote ledger.
+        proof: RemoteProof,
     }
 );
 payload!(
@@ -772,6 +804,21 @@ operations! {
     SuspendRemoteLedger(SuspendRemoteLedger) = 43,
     /// See [ResumeRemoteLedger].
     ResumeRemoteLedger(ResumeRemoteLedger) = 44,
+    /// See [LockCrossLedger].
+    LockCrossLedger(LockCrossLedger) = 45,
+    /// See [ProveCrossLedger].
+    ProveCrossLedger(ProveCrossLedger) = 46,
+}
+
+impl Operation {
+    /// The remote proof the operation carries, if any.
+    pub fn remote_proof(&self) -> Option<&RemoteProof> {
+        match self {
+            Operation::LockCrossLedger(op) => op.proof.as_ref(),
+            Operation::ProveCrossLedger(op) => Some(&op.proof),
+            _ => None,
+        }
+    }
 }
 
 impl Instruct {

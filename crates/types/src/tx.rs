@@ -11,6 +11,7 @@ use crate::codec_struct;
 use crate::ids::Hash32;
 use crate::limits::*;
 use crate::ops::Operation;
+use crate::remote::{NoRemoteProofs, ProvenHeader, RemoteProofError, RemoteVerifier};
 use crate::time::Timestamp;
 use bytes::BufMut;
 use commonware_codec::Buf;
@@ -82,6 +83,11 @@ codec_struct!(Transaction {
 });
 
 impl Transaction {
+    /// The remote proofs the operations carry, in operation order.
+    pub fn remote_proofs(&self) -> impl Iterator<Item = &crate::remote::RemoteProof> {
+        self.operations.iter().filter_map(Operation::remote_proof)
+    }
+
     /// The bytes every approval signs (under [TX_NAMESPACE]): `chain id ‖ encoding`.
     pub fn signing_payload(&self, chain: &ChainId) -> Vec<u8> {
         let mut out = Vec::with_capacity(chain.encode_size() + self.encode_size());
@@ -219,6 +225,9 @@ pub enum VerifyError {
     /// The transaction encodes to more than [MAX_TX_BYTES].
     #[error("transaction larger than MAX_TX_BYTES")]
     TooLarge,
+    /// A remote proof the transaction carries does not verify.
+    #[error("remote proof: {0}")]
+    RemoteProof(#[from] RemoteProofError),
 }
 
 /// A transaction whose every signature has been checked for a chain. Only [verify_batch]
@@ -228,6 +237,7 @@ pub struct VerifiedTx {
     id: Hash32,
     chain: ChainId,
     signed: SignedTx,
+    proven: Vec<ProvenHeader>,
 }
 
 impl VerifiedTx {
@@ -255,6 +265,29 @@ impl VerifiedTx {
     pub fn signers(&self) -> impl Iterator<Item = &PublicKey> {
         self.signed.approvals.iter().map(|a| &a.key)
     }
+
+    /// What each remote proof the transaction carries established, in the order of the
+    /// operations carrying them ([Transaction::remote_proofs]).
+    pub fn proven(&self) -> &[ProvenHeader] {
+        &self.proven
+    }
+}
+
+/// Checks every remote proof `tx` carries, in order.
+fn check_remote(
+    tx: &Transaction,
+    remote: &impl RemoteVerifier,
+) -> Result<Vec<ProvenHeader>, VerifyError> {
+    let proven = tx
+        .remote_proofs()
+        .map(|p| remote.verify(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    assert_eq!(
+        proven.len(),
+        tx.remote_proofs().count(),
+        "one verdict per proof"
+    );
+    Ok(proven)
 }
 
 fn precheck(signed: &SignedTx) -> Result<(), VerifyError> {
@@ -267,8 +300,19 @@ fn precheck(signed: &SignedTx) -> Result<(), VerifyError> {
     Ok(())
 }
 
-/// Verifies one transaction signature by signature.
+/// Verifies one transaction signature by signature; a transaction carrying a remote
+/// proof fails (see [verify_one_with]).
 pub fn verify_one(chain: &ChainId, signed: SignedTx) -> Result<VerifiedTx, VerifyError> {
+    verify_one_with(chain, signed, &NoRemoteProofs)
+}
+
+/// Verifies one transaction signature by signature, and each remote proof it carries
+/// with `remote`.
+pub fn verify_one_with(
+    chain: &ChainId,
+    signed: SignedTx,
+    remote: &impl RemoteVerifier,
+) -> Result<VerifiedTx, VerifyError> {
     precheck(&signed)?;
     let payload = signed.tx.signing_payload(chain);
     for (i, a) in signed.approvals.iter().enumerate() {
@@ -276,11 +320,13 @@ pub fn verify_one(chain: &ChainId, signed: SignedTx) -> Result<VerifiedTx, Verif
             return Err(VerifyError::BadSignature(i));
         }
     }
+    let proven = check_remote(&signed.tx, remote)?;
     let id = Hash32::digest(&[&payload]);
     Ok(VerifiedTx {
         id,
         chain: chain.clone(),
         signed,
+        proven,
     })
 }
 
@@ -288,12 +334,25 @@ pub fn verify_one(chain: &ChainId, signed: SignedTx) -> Result<VerifiedTx, Verif
 /// spread over `threads` threads. A chunk whose batch fails is re-checked signature by
 /// signature to find the culprits; ZIP-215 makes the two checks agree, so the result is
 /// the same as [verify_one] on each. `rng` seeds the batch randomizers and must be
-/// unpredictable to whoever produced the signatures (e.g. the OS generator).
+/// unpredictable to whoever produced the signatures (e.g. the OS generator). A
+/// transaction carrying a remote proof fails (see [verify_batch_with]).
 pub fn verify_batch<R: CryptoRng>(
     chain: &ChainId,
     txs: Vec<SignedTx>,
     threads: usize,
     rng: &mut R,
+) -> Vec<Result<VerifiedTx, VerifyError>> {
+    verify_batch_with(chain, txs, threads, rng, &NoRemoteProofs)
+}
+
+/// As [verify_batch], and each remote proof a transaction carries is checked with
+/// `remote` (on the same threads as its signatures).
+pub fn verify_batch_with<R: CryptoRng>(
+    chain: &ChainId,
+    txs: Vec<SignedTx>,
+    threads: usize,
+    rng: &mut R,
+    remote: &impl RemoteVerifier,
 ) -> Vec<Result<VerifiedTx, VerifyError>> {
     if txs.is_empty() {
         return Vec::new();
@@ -316,13 +375,13 @@ pub fn verify_batch<R: CryptoRng>(
         .collect();
     if chunks.len() == 1 {
         let (chunk, seed) = (chunks.pop().unwrap_or_default(), seeds[0]);
-        return verify_chunk(chain, chunk, seed);
+        return verify_chunk(chain, chunk, seed, remote);
     }
     std::thread::scope(|s| {
         let handles: Vec<_> = chunks
             .into_iter()
             .zip(seeds)
-            .map(|(chunk, seed)| s.spawn(move || verify_chunk(chain, chunk, seed)))
+            .map(|(chunk, seed)| s.spawn(move || verify_chunk(chain, chunk, seed, remote)))
             .collect();
         handles
             .into_iter()
@@ -338,6 +397,7 @@ fn verify_chunk(
     chain: &ChainId,
     chunk: Vec<SignedTx>,
     seed: [u8; 32],
+    remote: &impl RemoteVerifier,
 ) -> Vec<Result<VerifiedTx, VerifyError>> {
     let mut rng = rand_chacha::ChaCha20Rng::from_seed(seed);
     let prepared: Vec<(Vec<u8>, SignedTx)> = chunk
@@ -367,13 +427,15 @@ fn verify_chunk(
             precheck(&signed)?;
             if !all_valid {
                 // Fall back to one-by-one to find which transactions are bad.
-                return verify_one(chain, signed);
+                return verify_one_with(chain, signed, remote);
             }
+            let proven = check_remote(&signed.tx, remote)?;
             let id = Hash32::digest(&[&payload]);
             Ok(VerifiedTx {
                 id,
                 chain: chain.clone(),
                 signed,
+                proven,
             })
         })
         .collect()

@@ -199,6 +199,20 @@ export function opSummary(op: Op, ctx: OpContext): Cell[] | null {
       return [`Suspends the remote ledger ${str(op.chain_id)}: its proofs are refused until it is resumed.`];
     case "ResumeRemoteLedger":
       return [`Resumes the remote ledger ${str(op.chain_id)}.`];
+    case "LockCrossLedger": {
+      const cross = (op.cross ?? {}) as Record<string, unknown>;
+      return [
+        `Locks hold ${str(op.hold)} as the ${str(cross.role).toLowerCase()} of a cross-ledger swap: `,
+        `its counterpart is hold ${str(cross.hold)} on ${str(cross.chain_id)}, paying ${str(cross.amount)} of instrument ${str(cross.instrument)} to account ${str(cross.payee)} there`,
+        op.proof ? ", locked against a proof that the leader's hold is held for it." : ".",
+      ];
+    }
+    case "ProveCrossLedger": {
+      const proof = (op.proof ?? {}) as Record<string, unknown>;
+      return [
+        `Releases or refunds cross-ledger hold ${str(op.hold)} by a proof of its counterpart's state on ${str(proof.chain_id)}.`,
+      ];
+    }
     default:
       return null;
   }

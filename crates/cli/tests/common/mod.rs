@@ -59,6 +59,11 @@ impl Net {
     /// Creates and starts a network of `validators`; `salt` separates the ports of
     /// different test binaries running at once.
     pub fn start(name: &str, validators: usize, salt: u32) -> Self {
+        Self::start_chain(name, validators, salt, tally_ledger::demo::CHAIN)
+    }
+
+    /// As [Net::start], for chain id `chain`.
+    pub fn start_chain(name: &str, validators: usize, salt: u32, chain: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("tally-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         // Below the kernel's ephemeral range (32768+), so no outgoing connection takes them.
@@ -69,6 +74,8 @@ impl Net {
                 "new",
                 "--validators",
                 &validators.to_string(),
+                "--chain-id",
+                chain,
                 "--base-port",
             ])
             .arg(base.to_string())

@@ -14,7 +14,7 @@ use tally_types::ops::{PlaceHold, RefundHold, ReleaseHold};
 use tally_types::{Hash32, HoldId, ResultCode};
 
 impl<S: Store + ?Sized> Ctx<'_, S> {
-    fn hold_record(&self, id: HoldId) -> Result<HoldRecord, ResultCode> {
+    pub(super) fn hold_record(&self, id: HoldId) -> Result<HoldRecord, ResultCode> {
         self.st
             .get(&keys::hold(id))
             .map(|b| schema::decode(&b))
@@ -31,7 +31,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
     }
 
     /// Writes the hold's final outcome over its record (never deleted).
-    fn close_hold(&mut self, id: HoldId, mut rec: HoldRecord, status: HoldStatus) {
+    pub(super) fn close_hold(&mut self, id: HoldId, mut rec: HoldRecord, status: HoldStatus) {
         assert_eq!(rec.status, HoldStatus::Held, "a hold closes once");
         assert_ne!(status, HoldStatus::Held, "closing writes an outcome");
         rec.status = status;
@@ -60,6 +60,7 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
             hash_lock: op.hash_lock,
             deadline: op.deadline,
             status: HoldStatus::Held,
+            cross: None,
         };
         self.st.put(keys::hold(op.hold), schema::encode(&rec));
         self.events.push(Event::HoldPlaced(op.hold));
@@ -68,6 +69,10 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
 
     pub(crate) fn release_hold(&mut self, op: &ReleaseHold) -> Check {
         let rec = self.open_hold(op.hold)?;
+        // A cross-ledger leg is paid only against its counterpart's proof.
+        if rec.cross.is_some() {
+            return fail(ResultCode::CrossLedgerHold);
+        }
         match (&rec.hash_lock, &op.preimage) {
             // With a hash-lock, the preimage is the authority: whoever learned it may claim.
             (Some(lock), Some(preimage)) => {
@@ -92,6 +97,16 @@ impl<S: Store + ?Sized> Ctx<'_, S> {
 
     pub(crate) fn refund_hold(&mut self, op: &RefundHold) -> Check {
         let rec = self.open_hold(op.hold)?;
+        // A follower's leg is refunded only against a proof of its leader's refund or
+        // expiry; by time alone, the payer could be paid on the other ledger and refunded
+        // here. A leader's leg refunds by these rules, as any hold.
+        if rec
+            .cross
+            .as_ref()
+            .is_some_and(|c| c.role == tally_types::model::CrossRole::Follower)
+        {
+            return fail(ResultCode::CrossLedgerHold);
+        }
         let payer = self.account(rec.leg.from)?.owner;
         let beneficiary = self.account(rec.leg.to)?.owner;
         // The beneficiary may give the hold back at any time; the payer only after the

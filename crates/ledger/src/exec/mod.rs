@@ -2,6 +2,7 @@
 //! single place where units move ([Ctx::move_units]).
 
 mod auctions;
+mod cross;
 mod holds;
 mod identity;
 mod instructions;
@@ -72,6 +73,9 @@ pub(crate) struct Ctx<'a, S: Store + ?Sized> {
     pub events: Vec<Event>,
     /// This ledger's chain id (absent only where no transaction is being applied).
     pub chain: Option<&'a ChainId>,
+    /// What the verification step established about the remote proof the current
+    /// operation carries (absent for operations without one).
+    pub proven: Option<tally_types::remote::ProvenHeader>,
 }
 
 impl<'a, S: Store + ?Sized> Ctx<'a, S> {
@@ -85,6 +89,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             genesis: false,
             events: Vec::new(),
             chain: None,
+            proven: None,
         }
     }
 
@@ -608,6 +613,8 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             O::RegisterRemoteLedger(p) => self.register_remote_ledger(p),
             O::SuspendRemoteLedger(p) => self.suspend_remote_ledger(p),
             O::ResumeRemoteLedger(p) => self.resume_remote_ledger(p),
+            O::LockCrossLedger(p) => self.lock_cross_ledger(p),
+            O::ProveCrossLedger(p) => self.prove_cross_ledger(p),
         }
     }
 }

@@ -65,6 +65,8 @@ api_codes! {
     NonceTooFar = 707 => CONFLICT,
     /// The network is admitting more than it settles; retry after the `Retry-After` seconds. Nothing was decoded or kept.
     Overloaded = 708 => TOO_MANY_REQUESTS,
+    /// A remote proof the transaction carries does not verify: its header or certificate does not decode, the certificate does not verify under the proof's group key, or the Merkle proof does not verify against the certified state root. Nothing was kept.
+    BadRemoteProof = 709 => BAD_REQUEST,
     /// A path or query parameter is not valid (an id, a height, a range).
     BadParameter = 710 => BAD_REQUEST,
     /// No such route, record or block.
@@ -157,6 +159,9 @@ impl From<AdmitError> for ApiError {
             AdmitError::NonceTaken => Self::api(ApiCode::NonceTaken, message),
             AdmitError::Full => Self::api(ApiCode::MempoolFull, message),
             AdmitError::SenderFull => Self::api(ApiCode::SenderFull, message),
+            AdmitError::BadSignature(tally_types::tx::VerifyError::RemoteProof(_)) => {
+                Self::api(ApiCode::BadRemoteProof, message)
+            }
             AdmitError::BadSignature(_) => Self::api(ApiCode::BadSignature, message),
             AdmitError::UnknownSender => {
                 Self::ledger(ResultCode::UnknownSender, StatusCode::FORBIDDEN, message)

@@ -133,7 +133,30 @@ pub fn hold(id: HoldId, r: &HoldRecord) -> HoldInfo {
         hash_lock: r.hash_lock.map(|h| h.to_hex()),
         deadline_ms: r.deadline.0,
         status: r.status.name().to_string(),
+        cross: r.cross.as_ref().map(cross_leg),
     }
+}
+
+/// A cross-ledger hold's side and counterpart.
+pub fn cross_leg(c: &tally_types::remote::CrossLeg) -> super::types::CrossLegInfo {
+    super::types::CrossLegInfo {
+        role: c.role.name().to_string(),
+        chain_id: c.counterpart.chain.as_str().to_string(),
+        hold: c.counterpart.hold.0,
+        payee: c.counterpart.payee.0,
+        instrument: c.counterpart.instrument.0,
+        amount: c.counterpart.amount.to_string(),
+    }
+}
+
+/// What a remote proof shows, without its bytes (which the block keeps).
+fn remote_proof_json(p: &tally_types::remote::RemoteProof) -> Value {
+    json!({
+        "chain_id": p.chain.as_str(),
+        "group_public_key": to_hex(p.group_key.as_bytes()),
+        "key": to_hex(&p.key),
+        "proof_bytes": p.header.len() + p.certificate.len() + p.value.len() + p.merkle.len(),
+    })
 }
 
 fn leg_json(l: &Leg) -> Value {
@@ -212,6 +235,20 @@ pub fn operation(op: &Operation) -> Value {
             json!({"hold": p.hold.0, "has_preimage": p.preimage.is_some()})
         }
         Operation::RefundHold(p) => json!({"hold": p.hold.0}),
+        Operation::LockCrossLedger(p) => json!({
+            "hold": p.hold.0,
+            "leg": leg_json(&p.leg),
+            "deadline_ms": p.deadline.0,
+            "cross": serde_json::to_value(cross_leg(&tally_types::remote::CrossLeg {
+                role: p.role,
+                counterpart: p.counterpart.clone(),
+            })).unwrap_or(Value::Null),
+            "proof": p.proof.as_ref().map(remote_proof_json),
+        }),
+        Operation::ProveCrossLedger(p) => json!({
+            "hold": p.hold.0,
+            "proof": remote_proof_json(&p.proof),
+        }),
         Operation::FreezeHolding(p) => json!({
             "account": p.account.0, "instrument": p.instrument.0,
             "amount": p.amount.to_string(), "reason": p.reason
@@ -601,6 +638,7 @@ pub fn operation_accounts(op: &Operation) -> Vec<AccountId> {
         Operation::Transfer(p) => vec![p.leg.from, p.leg.to],
         Operation::ForcedTransfer(p) => vec![p.leg.from, p.leg.to],
         Operation::PlaceHold(p) => vec![p.leg.from, p.leg.to],
+        Operation::LockCrossLedger(p) => vec![p.leg.from, p.leg.to],
         Operation::Settle(p) => p.legs.iter().flat_map(|l| [l.from, l.to]).collect(),
         Operation::Instruct(p) => p.legs.iter().flat_map(|l| [l.from, l.to]).collect(),
         Operation::FreezeHolding(p) => vec![p.account],

@@ -132,6 +132,7 @@ fn routes() -> utoipa_axum::router::OpenApiRouter<Api> {
         .routes(routes!(lifecycle::repo))
         .routes(routes!(proofs::holding))
         .routes(routes!(proofs::receipt))
+        .routes(routes!(proofs::hold))
         .routes(routes!(block_events))
         .routes(routes!(account_events))
         .routes(routes!(recent_account_events))
@@ -1254,6 +1255,13 @@ async fn instruction(
 }
 
 /// A hold (to the payer, the beneficiary, the regulator and auditors).
+/// A hold id from a path segment.
+fn parse_hold_id(id: &str) -> Result<HoldId, ApiError> {
+    id.parse::<u64>()
+        .map(HoldId)
+        .map_err(|_| ApiError::param("hold id must be a decimal u64"))
+}
+
 #[utoipa::path(get, path = "/hold/{id}", tag = "accounts",
     params(("id" = u64, Path)), security(("read_token" = [])),
     responses((status = 200, body = HoldInfo), (status = 401, body = error::ErrorBody), (status = 403, body = error::ErrorBody), (status = 404, body = error::ErrorBody)))]
@@ -1262,10 +1270,7 @@ async fn hold(
     reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Json<HoldInfo>, ApiError> {
-    let id = id
-        .parse::<u64>()
-        .map(HoldId)
-        .map_err(|_| ApiError::param("hold id must be a decimal u64"))?;
+    let id = parse_hold_id(&id)?;
     let (record, owners) = api
         .state
         .read(|r| {

@@ -120,3 +120,33 @@ pub(super) async fn receipt(
     allow(&reader.0, &owners)?;
     prove(&api, keys::receipt(&id)).await.map(Json)
 }
+
+/// A Merkle proof of a hold's record (terms, status and, for a cross-ledger hold, its
+/// counterpart) against a certified state root: what the other ledger of a cross-ledger
+/// swap locks, releases or refunds against (to the hold's parties, the regulator and
+/// auditors).
+#[utoipa::path(get, path = "/proof/hold/{id}", tag = "proofs",
+    params(("id" = u64, Path)), security(("read_token" = [])),
+    responses((status = 200, body = StateProof), (status = 401, body = super::error::ErrorBody),
+        (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
+pub(super) async fn hold(
+    State(api): State<Api>,
+    reader: Reader,
+    Path(id): Path<String>,
+) -> Result<Json<StateProof>, ApiError> {
+    let id = super::parse_hold_id(&id)?;
+    let owners = api
+        .state
+        .read(|r| {
+            let rec = r.hold(id)?;
+            Some(
+                [rec.leg.from, rec.leg.to]
+                    .into_iter()
+                    .filter_map(|a| r.account(a).map(|a| a.owner))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .ok_or_else(|| ApiError::not_found(format!("no hold {}", id.0)))?;
+    allow(&reader.0, &owners)?;
+    prove(&api, keys::hold(id)).await.map(Json)
+}

@@ -329,6 +329,27 @@ pub struct HoldInfo {
     pub deadline_ms: u64,
     /// `Held`, or its final outcome: `Released` or `Refunded` (the record is kept).
     pub status: String,
+    /// For one leg of a cross-ledger swap: its side and its counterpart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross: Option<CrossLegInfo>,
+}
+
+/// One leg of a cross-ledger swap: its side and the counterpart hold on the remote
+/// ledger (docs/interop.md).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CrossLegInfo {
+    /// `Leader` or `Follower`.
+    pub role: String,
+    /// The remote ledger's chain id.
+    pub chain_id: String,
+    /// The counterpart hold's id there.
+    pub hold: u64,
+    /// The account there the counterpart pays.
+    pub payee: u64,
+    /// The instrument there.
+    pub instrument: u64,
+    /// The amount there (minor units, decimal string).
+    pub amount: String,
 }
 
 /// A transaction's status, receipt and (for its parties) body and events.
