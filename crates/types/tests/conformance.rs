@@ -366,6 +366,57 @@ fn remote_ledger_operations() -> Vec<Operation> {
     ]
 }
 
+/// Cross-ledger swap operations (pinned apart, so earlier pins stay).
+fn cross_ledger_operations() -> Vec<Operation> {
+    use tally_types::remote::{RemoteLeg, RemoteProof};
+    let proof = RemoteProof {
+        chain: ChainId::new("tally-usd").unwrap(),
+        group_key: GroupKey::from_bytes(&unhex(G2_GENERATOR)).unwrap(),
+        namespace: Text::new("TALLY_CONSENSUS_V1").unwrap(),
+        header: BoundedVec::new(vec![1; 40]).unwrap(),
+        certificate: BoundedVec::new(vec![2; 30]).unwrap(),
+        key: BoundedVec::new(vec![0x0c, 0, 0, 0, 0, 0, 0, 0, 1]).unwrap(),
+        value: BoundedVec::new(vec![3; 20]).unwrap(),
+        merkle: BoundedVec::new(vec![4; 64]).unwrap(),
+    };
+    let counterpart = RemoteLeg {
+        chain: ChainId::new("tally-usd").unwrap(),
+        hold: HoldId(1),
+        payee: AccountId(400),
+        instrument: InstrumentId(1),
+        amount: 10_000,
+    };
+    let leg = tally_types::model::Leg {
+        from: AccountId(400),
+        to: AccountId(300),
+        instrument: InstrumentId(1),
+        amount: 9_000,
+    };
+    vec![
+        Operation::LockCrossLedger(LockCrossLedger {
+            hold: HoldId(2),
+            leg,
+            deadline: Timestamp(1_800_000_600_000),
+            role: CrossRole::Follower,
+            counterpart,
+            proof: Some(proof.clone()),
+        }),
+        Operation::ProveCrossLedger(ProveCrossLedger {
+            hold: HoldId(2),
+            proof,
+        }),
+    ]
+}
+
+#[test]
+fn cross_ledger_encoding_is_pinned() {
+    let (digest, len) = digest_of(cross_ledger_operations());
+    assert_eq!(
+        digest, "6a676d6c3522a0e4ad41632efaada3318c493d5428650820568e9845d8536a9d",
+        "cross-ledger encoding changed: {len} bytes"
+    );
+}
+
 #[test]
 fn a_group_key_must_be_a_point_of_g2() {
     let good = unhex(G2_GENERATOR);
@@ -432,6 +483,7 @@ fn every_operation_round_trips() {
     let mut ops = every_operation();
     ops.extend(lifecycle_operations());
     ops.extend(remote_ledger_operations());
+    ops.extend(cross_ledger_operations());
     let names: std::collections::BTreeSet<&str> = ops.iter().map(Operation::name).collect();
     assert_eq!(
         names.len(),
