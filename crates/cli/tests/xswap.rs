@@ -2,7 +2,7 @@
 //! different chain ids and group keys register each other, lock the two legs of a PvP
 //! through `tally xswap lock`, and `tally relay` carries each side's certified proof to
 //! the other until both legs settle. Proofs that are forged, tampered with, from the
-//! wrong network or replayed are refused with their codes. A second swap's follower
+//! from an unregistered network or replayed are refused with their codes. A second swap's follower
 //! network is stopped past the deadline: both legs refund, nobody pays without receiving.
 
 mod common;
@@ -191,8 +191,8 @@ fn two_ledgers_settle_a_pvp_against_each_others_finality_and_refund_when_one_sto
     elsewhere.chain = ChainId::new("tally-jpy").unwrap();
     assert_eq!(
         submit_proof(&usd.api, 1, elsewhere),
-        524,
-        "a proof naming another network"
+        709,
+        "a proof from a network not registered here"
     );
     assert_eq!(status(&usd, 1), "Held");
 

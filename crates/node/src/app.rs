@@ -405,6 +405,13 @@ impl MempoolHandle {
             let snapshot = state.snapshot();
             let reader = tally_ledger::StateReader(&snapshot);
             prepared.refuse_known_bad(|k| reader.key_owner(k).map(|_| reader.next_nonce(k)));
+            // A proof under a key the registry does not hold would cost a pairing only to
+            // be refused by the ledger: refuse it first.
+            prepared.refuse_foreign_proofs(|p| {
+                reader.remote_ledger(&p.chain).is_some_and(|r| {
+                    !r.suspended && r.group_key == p.group_key && r.namespace == p.namespace
+                })
+            });
         }
         let verified = tally_types::verify_batch_with(
             &chain,

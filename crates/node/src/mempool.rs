@@ -203,6 +203,33 @@ impl Prepared {
     }
 }
 
+impl Prepared {
+    /// Refuses (before any pairing is paid) the candidates carrying a remote proof that
+    /// `registered` says the ledger would refuse for its chain, group key or namespace.
+    pub fn refuse_foreign_proofs(
+        &mut self,
+        registered: impl Fn(&tally_types::remote::RemoteProof) -> bool,
+    ) {
+        let candidates = std::mem::take(&mut self.candidates);
+        let slots = std::mem::take(&mut self.slots);
+        for (tx, slot) in candidates.into_iter().zip(slots) {
+            if tx.tx.remote_proofs().all(&registered) {
+                self.candidates.push(tx);
+                self.slots.push(slot);
+            } else {
+                self.results[slot.0] = Err(AdmitError::BadSignature(VerifyError::RemoteProof(
+                    tally_types::remote::RemoteProofError::Unregistered,
+                )));
+            }
+        }
+        assert_eq!(
+            self.candidates.len(),
+            self.slots.len(),
+            "one slot per candidate"
+        );
+    }
+}
+
 type SenderKey = Vec<u8>;
 
 /// Verified transactions waiting for a block.

@@ -110,6 +110,11 @@ pub enum RemoteProofError {
     /// The Merkle proof does not decode or does not verify against the state root.
     #[error("the Merkle proof does not verify against the certified state root")]
     Merkle,
+    /// The proof's chain is not registered and active at the node that admits it, under
+    /// the proof's group key and namespace (a refusal of admission only: the ledger
+    /// decides the same question itself when it applies the transaction).
+    #[error("the proof's chain is not a registered, active remote ledger with this group key")]
+    Unregistered,
     /// No verifier that checks remote proofs was given (plain [crate::verify_batch]).
     #[error("remote proofs are not checked here")]
     Unchecked,

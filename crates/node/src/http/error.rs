@@ -65,7 +65,7 @@ api_codes! {
     NonceTooFar = 707 => CONFLICT,
     /// The network is admitting more than it settles; retry after the `Retry-After` seconds. Nothing was decoded or kept.
     Overloaded = 708 => TOO_MANY_REQUESTS,
-    /// A remote proof the transaction carries does not verify: its header or certificate does not decode, the certificate does not verify under the proof's group key, or the Merkle proof does not verify against the certified state root. Nothing was kept.
+    /// A remote proof the transaction carries is refused: its chain is not registered and active here under its group key and namespace, its header or certificate does not decode, the certificate does not verify under that key, or the Merkle proof does not verify against the certified state root. Nothing was kept.
     BadRemoteProof = 709 => BAD_REQUEST,
     /// A path or query parameter is not valid (an id, a height, a range).
     BadParameter = 710 => BAD_REQUEST,
