@@ -667,11 +667,14 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         // transactions before proposing an empty block: an idle chain then makes a few
         // blocks a second instead of dozens, and a transaction arriving meanwhile is still
         // proposed within one poll interval.
-        // Lifecycle work (a coupon paid across blocks, an auction due) must not wait.
+        // Lifecycle work (a coupon paid across blocks, an auction due) must not wait, and
+        // neither may a proposal extending blocks that carry unfinalized transactions:
+        // glue finalizes nothing while a proposal is being built, so idling here would
+        // hold back their finality by up to the whole interval.
         let lifecycle = self
             .state
             .read(|r| tally_ledger::Ledger::lifecycle_pending(r.0, time));
-        let idle_until = if lifecycle {
+        let idle_until = if lifecycle || !in_flight.is_empty() {
             runtime.current()
         } else {
             runtime.current() + IDLE_BLOCK_INTERVAL
