@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use tally_ledger::demo::{self, USD, member};
 use tally_types::codec::BoundedVec;
 use tally_types::model::{AccountKind, Leg};
-use tally_types::ops::{Mint, OpenAccount, Transfer};
+use tally_types::ops::{BatchTransfer, Mint, OpenAccount, Transfer, TransferBatch};
 use tally_types::{
     AccountId, ChainId, Hash32, Lei, Operation, PrivateKey, SignedTx, Timestamp, Transaction,
 };
@@ -45,6 +45,11 @@ pub struct Args {
     /// and the validators' peak memory.
     #[arg(long)]
     pub overload: Option<u64>,
+    /// Institution batches: every transaction is a `TransferBatch` of this many one-cent
+    /// transfers (at most 8,190) under one signature, instead of one signed transfer.
+    /// `--rate` still counts transfers.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=8_190))]
+    pub batch_signed: Option<u64>,
     /// Number of validators.
     #[arg(long, default_value_t = 4)]
     pub validators: usize,
@@ -118,9 +123,16 @@ fn genesis(senders: usize) -> Result<tally_ledger::Genesis, String> {
     Ok(g)
 }
 
-/// `count` transfers of one cent, sender `k % senders` to the next sender, each sender's
-/// nonces consecutive; signed on every core.
-fn workload(chain: &ChainId, senders: usize, count: u64, expires: Timestamp) -> Vec<SignedTx> {
+/// `count` transactions, each of `per_tx` transfers of one cent (a lone `Transfer`, or a
+/// `TransferBatch` when `per_tx` > 1) from sender `k % senders` to the next senders, each
+/// sender's nonces consecutive; signed on every core.
+fn workload(
+    chain: &ChainId,
+    senders: usize,
+    count: u64,
+    per_tx: u64,
+    expires: Timestamp,
+) -> Vec<SignedTx> {
     let keys: Vec<PrivateKey> = (0..senders).map(sender_key).collect();
     let threads = cores();
     let per = count.div_ceil(threads as u64);
@@ -132,20 +144,33 @@ fn workload(chain: &ChainId, senders: usize, count: u64, expires: Timestamp) -> 
                     (t * per..((t + 1) * per).min(count))
                         .map(|k| {
                             let i = usize::try_from(k % senders as u64).unwrap_or(0);
-                            let leg = Leg {
+                            let leg = |j: u64| Leg {
                                 from: sender_account(i),
-                                to: sender_account((i + 1) % senders),
+                                to: sender_account(
+                                    (i + 1 + usize::try_from(j).unwrap_or(0)) % senders,
+                                ),
                                 instrument: USD,
                                 amount: 1,
+                            };
+                            let op = if per_tx == 1 {
+                                Operation::Transfer(Transfer { leg: leg(0) })
+                            } else {
+                                let transfers = (0..per_tx)
+                                    .map(|j| BatchTransfer {
+                                        leg: leg(j),
+                                        linked: false,
+                                    })
+                                    .collect();
+                                Operation::TransferBatch(TransferBatch {
+                                    transfers: BoundedVec::new(transfers)
+                                        .expect("--batch-signed is at most MAX_BATCH_TRANSFERS"),
+                                })
                             };
                             Transaction {
                                 sender: keys[i].public_key(),
                                 nonce: k / senders as u64,
                                 expires_at: expires,
-                                operations: BoundedVec::new(vec![Operation::Transfer(Transfer {
-                                    leg,
-                                })])
-                                .expect("one operation"),
+                                operations: BoundedVec::new(vec![op]).expect("one operation"),
                             }
                             .sign(chain, &[&keys[i]])
                         })
@@ -210,8 +235,9 @@ struct Record {
     failed_requests: u64,
     /// Requests refused whole with `429 Overloaded`.
     overloaded_requests: u64,
-    /// Per finalized transaction: when the observer saw it final, and whether it applied.
-    finalized: HashMap<Hash32, (Instant, bool)>,
+    /// Per finalized transaction: when the observer saw it final, and how many of its
+    /// transfers applied.
+    finalized: HashMap<Hash32, (Instant, u64)>,
     blocks: u64,
 }
 
@@ -228,6 +254,10 @@ fn percentile(sorted: &[u64], p: usize) -> u64 {
 pub fn run(args: &Args) -> Result<(), String> {
     if args.senders == 0 || args.batch == 0 || args.duration == 0 {
         return Err("--senders, --batch and --duration must be positive".into());
+    }
+    let per_tx = args.batch_signed.unwrap_or(1);
+    if per_tx > 1 && args.senders < 2 {
+        return Err("--batch-signed needs at least two --senders".into());
     }
     if args.batch > tally_node::http::MAX_SUBMIT_BATCH {
         return Err(format!(
@@ -249,7 +279,7 @@ pub fn run(args: &Args) -> Result<(), String> {
 
     // 1. The machine's verification ceiling, measured on an idle machine.
     say("measuring ed25519 batch verification …".into());
-    let sample = workload(&chain, args.senders, 16_384, Timestamp(u64::MAX));
+    let sample = workload(&chain, args.senders, 16_384, 1, Timestamp(u64::MAX));
     let per_core = verify_rate_per_core(&chain, &sample);
     drop(sample);
     let cores = cores();
@@ -262,10 +292,12 @@ pub fn run(args: &Args) -> Result<(), String> {
     ));
 
     // 2. The workload, signed before the clock starts.
-    let count = (rate * args.duration).min(MAX_WORKLOAD);
-    say(format!("signing {count} transfers …"));
+    let count = (rate * args.duration / per_tx).clamp(1, MAX_WORKLOAD);
+    say(format!(
+        "signing {count} transactions of {per_tx} transfer(s) …"
+    ));
     let expires = Timestamp(now_ms() + 3_600_000);
-    let txs = workload(&chain, args.senders, count, expires);
+    let txs = workload(&chain, args.senders, count, per_tx, expires);
     let ids: Vec<Hash32> = txs.iter().map(|t| t.tx.id(&chain)).collect();
 
     // 3. A fresh network.
@@ -282,7 +314,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         &genesis(args.senders)?,
     )?;
     let mut nodes = spawn(&genesis, &args.home, None)?;
-    let result = drive(args, &mut nodes, &txs, &ids, rate, &say);
+    let result = drive(args, &mut nodes, &txs, &ids, (rate / per_tx).max(1), &say);
     // Peak resident memory of each validator (kernel's high-water mark), before they stop.
     let peak_rss_mib: Vec<u64> = nodes
         .iter()
@@ -294,12 +326,13 @@ pub fn run(args: &Args) -> Result<(), String> {
     // 4. Figures.
     let window = Duration::from_secs(args.duration);
     let start = elapsed.start;
-    let in_window = record
+    let in_window: u64 = record
         .finalized
         .values()
-        .filter(|(at, ok)| *ok && at.duration_since(start) <= window)
-        .count();
-    let tps = in_window as u64 / args.duration;
+        .filter(|(at, _)| at.duration_since(start) <= window)
+        .map(|(_, applied)| applied)
+        .sum();
+    let tps = in_window / args.duration;
     let mut latencies: Vec<u64> = record
         .finalized
         .iter()
@@ -312,18 +345,17 @@ pub fn run(args: &Args) -> Result<(), String> {
     latencies.sort_unstable();
     let (p50, p99) = (percentile(&latencies, 50), percentile(&latencies, 99));
     let permille = tps * 1_000 / ceiling.max(1);
-    let accepted = record.sent.len() as u64;
+    let accepted = record.sent.len() as u64 * per_tx;
     // Finalized transfers per second of the window, skipping the first two seconds (the
     // pipeline filling up), and the seconds in which no transfer finalized.
     let mut per_second = vec![0u64; usize::try_from(args.duration).unwrap_or(0)];
-    for (at, ok) in record.finalized.values() {
+    for (at, applied) in record.finalized.values() {
         let second = at.saturating_duration_since(start).as_secs();
-        if *ok
-            && let Some(slot) = usize::try_from(second)
-                .ok()
-                .and_then(|s| per_second.get_mut(s))
+        if let Some(slot) = usize::try_from(second)
+            .ok()
+            .and_then(|s| per_second.get_mut(s))
         {
-            *slot += 1;
+            *slot += applied;
         }
     }
     let steady: Vec<u64> = per_second.iter().skip(2).copied().collect();
@@ -332,7 +364,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         steady.iter().max().copied().unwrap_or(0),
     );
     let stalled_s = steady.iter().filter(|n| **n == 0).count();
-    let applied = record.finalized.values().filter(|(_, ok)| *ok).count();
+    let applied: u64 = record.finalized.values().map(|(_, applied)| applied).sum();
     let report = json!({
         "tps": tps,
         "finality_p50_ms": p50,
@@ -345,11 +377,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         "validators": args.validators,
         "cores": cores,
         "senders": args.senders,
-        "submitted": elapsed.submitted,
+        "submitted": elapsed.submitted * per_tx,
+        "transfers_per_tx": per_tx,
         "accepted": accepted,
         "refused": record.refused,
         "failed_requests": record.failed_requests,
-        "finalized": record.finalized.len(),
+        "finalized": record.finalized.len() as u64 * per_tx,
         "applied": applied,
         "blocks": record.blocks,
         "overload": args.overload.unwrap_or(1),
@@ -364,8 +397,14 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("{report}");
     } else {
         println!(
-            "tally bench: {} validators, {cores} cores, {}s at {rate} transfers/s offered",
-            args.validators, args.duration
+            "tally bench: {} validators, {cores} cores, {}s at {rate} transfers/s offered{}",
+            args.validators,
+            args.duration,
+            if per_tx > 1 {
+                format!(" in batches of {per_tx} under one signature")
+            } else {
+                String::new()
+            }
         );
         println!(
             "  sustained        {tps:>10} transfers/s  ({}.{}% of ceiling)",
@@ -378,8 +417,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("  ceiling          {ceiling:>10} transfers/s  (cores × batch rate ÷ validators)");
         println!(
             "  submitted {}, accepted {accepted}, finalized {}, applied {applied}, blocks {}",
-            elapsed.submitted,
-            record.finalized.len(),
+            elapsed.submitted * per_tx,
+            record.finalized.len() as u64 * per_tx,
             record.blocks
         );
         if !record.refused.is_empty() {
@@ -460,7 +499,7 @@ fn drive(
         .clamp(1, args.batch);
     let apis: Vec<String> = nodes.iter().map(|node| node.api.clone()).collect();
     say(format!(
-        "offering {rate} transfers/s for {}s …",
+        "offering {rate} transactions/s for {}s …",
         args.duration
     ));
 
@@ -638,7 +677,12 @@ fn observe(api: &str, record: &Mutex<Record>, done: &AtomicBool) {
             r.blocks += 1;
             for tx in block["txs"].as_array().into_iter().flatten() {
                 if let Some(id) = tx["tx_id"].as_str().and_then(Hash32::from_hex) {
-                    r.finalized.insert(id, (seen, tx["code_name"] == "Ok"));
+                    // A batch reports how many of its transfers applied.
+                    let applied = match tx["code_name"] == "Ok" {
+                        false => 0,
+                        true => tx["batch_applied"].as_u64().unwrap_or(1),
+                    };
+                    r.finalized.insert(id, (seen, applied));
                 }
             }
             next += 1;

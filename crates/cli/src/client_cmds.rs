@@ -510,6 +510,12 @@ pub fn print_tx(info: &TxInfo) {
             serde_json::to_string(tx).unwrap_or_default()
         );
     }
+    if let Some(b) = &info.batch {
+        crate::out!("batch     {} transfers, {} applied", b.transfers, b.applied);
+        for f in &b.failures {
+            crate::out!("  refused #{:<5} {} ({})", f.index, f.code_name, f.code);
+        }
+    }
     for e in info.events.iter().flatten() {
         crate::out!("event     {}", serde_json::to_string(e).unwrap_or_default());
     }

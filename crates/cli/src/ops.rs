@@ -500,6 +500,18 @@ pub enum OpCmd {
         #[command(flatten)]
         send: SendArgs,
     },
+    /// Submit an institution batch: up to 8,190 transfers under one signature, each with
+    /// its own result code. FILE has one transfer a line, FROM:TO:INSTRUMENT:AMOUNT
+    /// (amount in decimal), followed by the word `linked` to link it to the next line (a
+    /// linked chain applies all or none); blank lines and lines starting with `#` are
+    /// skipped. Every debited owner signs (see --approver).
+    TransferBatch {
+        /// The transfers (`-` for standard input).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        #[command(flatten)]
+        send: SendArgs,
+    },
     /// Settle several legs atomically (DvP, PvP); every payer signs (see --approver).
     Settle {
         /// FROM:TO:INSTRUMENT:AMOUNT (repeatable), amount in decimal.
@@ -615,13 +627,27 @@ fn report(ctx: &Ctx, info: &TxInfo, ops: &[Operation]) -> CliResult {
     let name = info.code_name.clone().unwrap_or(name);
     let description = info.code_description.clone().unwrap_or(description);
     if ctx.json() {
-        ctx.print_json(&json!({
+        let mut out = json!({
             "tx_id": info.tx_id, "status": info.status, "height": info.height,
             "code": info.code, "code_name": name, "failed_op": info.failed_op,
-        }))?;
+        });
+        if let Some(b) = &info.batch {
+            out["batch"] = serde_json::to_value(b).unwrap_or_default();
+        }
+        ctx.print_json(&out)?;
     } else {
         let height = info.height.map_or("?".to_string(), |h| h.to_string());
         crate::out!("tx {}  final at height {height}: {name}", info.tx_id);
+        if let Some(b) = &info.batch {
+            crate::out!(
+                "  batch: {} of {} transfers applied",
+                b.applied,
+                b.transfers
+            );
+            for f in &b.failures {
+                crate::out!("  refused #{}: {} ({})", f.index, f.code_name, f.code);
+            }
+        }
     }
     if code == 0 {
         return Ok(());
@@ -714,6 +740,50 @@ fn legs(
             "at most {} legs per settlement",
             tally_types::limits::MAX_LEGS
         ))
+    })
+}
+
+/// A transfer batch from its text form (see `tally transfer-batch --help`).
+fn transfer_batch(ctx: &Ctx, text: &str) -> CliResult<TransferBatch> {
+    let mut specs = Vec::new();
+    let mut links = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let spec = words.next().unwrap_or_default();
+        let linked = match (words.next(), words.next()) {
+            (None, _) => false,
+            (Some("linked"), None) => true,
+            _ => {
+                return Err(CliError::Usage(format!(
+                    "line {}: expected FROM:TO:INSTRUMENT:AMOUNT [linked]",
+                    n + 1
+                )));
+            }
+        };
+        specs.push(parse_leg_spec(spec)?);
+        links.push(linked);
+    }
+    if specs.is_empty() {
+        return Err(CliError::Usage("the batch has no transfers".into()));
+    }
+    let max = tally_types::limits::MAX_BATCH_TRANSFERS;
+    if specs.len() > max {
+        return Err(CliError::Usage(format!(
+            "{} transfers; at most {max} per batch",
+            specs.len()
+        )));
+    }
+    let transfers: Vec<BatchTransfer> = resolve_legs(ctx, &specs)?
+        .into_iter()
+        .zip(links)
+        .map(|(leg, linked)| BatchTransfer { leg, linked })
+        .collect();
+    Ok(TransferBatch {
+        transfers: BoundedVec::new(transfers).expect("length checked above"),
     })
 }
 
@@ -1100,6 +1170,17 @@ pub fn op(ctx: &Ctx, cmd: &OpCmd) -> CliResult {
             ],
             vec![],
         ),
+        OpCmd::TransferBatch { file, send: s } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| CliError::Usage(format!("standard input: {e}")))?
+            } else {
+                std::fs::read_to_string(file)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", file.display())))?
+            };
+            let op = transfer_batch(ctx, &text)?;
+            send(ctx, s, vec![op.into()], vec![])
+        }
         OpCmd::Settle { legs: l, send: s } => send(
             ctx,
             s,

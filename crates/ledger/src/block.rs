@@ -220,11 +220,22 @@ impl Ledger {
             code,
             failed_op,
             events: Vec::new(),
+            batch: None,
         };
         let mut ctx = Ctx::new(&*store, time);
         ctx.chain = Some(&self.chain);
         if let Err(code) = Self::check_tx(&mut ctx, vtx) {
             return reject(code, None);
+        }
+        // A transfer batch is alone in its transaction: its transfers are not atomic
+        // together, so no other operation may depend on them.
+        let ops = &vtx.tx().operations;
+        if ops.len() > 1
+            && let Some(i) = ops
+                .iter()
+                .position(|op| matches!(op, Operation::TransferBatch(_)))
+        {
+            return reject(ResultCode::InvalidBatch, u16::try_from(i).ok());
         }
         // Each proof-carrying operation gets the verdict on its proof, in order.
         let mut proven = vtx.proven().iter().copied();
@@ -238,6 +249,11 @@ impl Ledger {
         let next = vtx.tx().nonce + 1;
         ctx.st
             .put(keys::nonce(&vtx.tx().sender), schema::encode(&next));
+        let batch = ctx.batch.take();
+        if let Some(result) = &batch {
+            ctx.st
+                .put(keys::batch_result(&vtx.id()), schema::encode(result));
+        }
         let events: Vec<Event> = std::mem::take(&mut ctx.events);
         let writes = ctx.st.into_writes();
         apply_writes(store, writes);
@@ -246,6 +262,7 @@ impl Ledger {
             code: ResultCode::Ok,
             failed_op: None,
             events,
+            batch,
         }
     }
 

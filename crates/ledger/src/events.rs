@@ -277,6 +277,9 @@ pub struct Receipt {
     pub failed_op: Option<u16>,
     /// What the transaction did (empty if rejected).
     pub events: Vec<Event>,
+    /// For an applied transfer batch: each transfer's outcome (also recorded in the
+    /// state, table `1e`).
+    pub batch: Option<crate::schema::BatchResult>,
 }
 
 impl Receipt {

@@ -99,6 +99,10 @@ impl<S: Store + ?Sized> StateReader<'_, S> {
     pub fn receipt(&self, tx_id: &Hash32) -> Option<ReceiptRecord> {
         self.read(&keys::receipt(tx_id))
     }
+    /// The per-transfer outcomes of an applied transfer batch.
+    pub fn batch_result(&self, tx_id: &Hash32) -> Option<crate::schema::BatchResult> {
+        self.read(&keys::batch_result(tx_id))
+    }
     /// An auction.
     pub fn auction(&self, id: AuctionId) -> Option<AuctionRecord> {
         self.read(&keys::auction(id))

@@ -78,6 +78,8 @@ pub mod tag {
     pub const NAV: u8 = 0x1c;
     /// Remote ledger by chain id.
     pub const REMOTE_LEDGER: u8 = 0x1d;
+    /// Per-transfer outcomes of an applied transfer batch, by transaction id.
+    pub const BATCH_RESULT: u8 = 0x1e;
 }
 
 fn key(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
@@ -167,6 +169,10 @@ pub mod keys {
     /// A transaction's receipt.
     pub fn receipt(tx_id: &Hash32) -> Vec<u8> {
         key(tag::RECEIPT, &[&tx_id.0])
+    }
+    /// The per-transfer outcomes of a transfer batch.
+    pub fn batch_result(tx_id: &Hash32) -> Vec<u8> {
+        key(tag::BATCH_RESULT, &[&tx_id.0])
     }
     /// A scheduled event.
     pub fn schedule(at: Timestamp, event: &Scheduled) -> Vec<u8> {
@@ -705,6 +711,53 @@ impl ReceiptRecord {
         match ResultCode::from_code(self.code) {
             Some(code) => code,
             None => panic!("corrupt state record: unassigned result code {}", self.code),
+        }
+    }
+}
+
+/// One refused transfer of a batch: its position and result code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchFailure {
+    /// Position of the transfer in the batch.
+    pub index: u16,
+    /// The stable numeric result code.
+    pub code: u16,
+}
+codec_struct!(BatchFailure { index, code });
+
+/// The per-transfer outcomes of a transfer batch that applied: how many transfers it
+/// held and, in order, the ones refused (every other transfer applied). Written once, with
+/// the transaction's `Ok` receipt, so a Merkle proof of it proves each transfer's fate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchResult {
+    /// Transfers in the batch.
+    pub transfers: u16,
+    /// The refused ones, by ascending position.
+    pub failures: BoundedVec<BatchFailure, MAX_BATCH_TRANSFERS>,
+}
+codec_struct!(BatchResult {
+    transfers,
+    failures
+});
+
+impl BatchResult {
+    /// How many transfers applied.
+    pub fn applied(&self) -> u16 {
+        let refused = u16::try_from(self.failures.len()).expect("at most one failure per transfer");
+        assert!(refused <= self.transfers, "more failures than transfers");
+        self.transfers - refused
+    }
+
+    /// The outcome of the transfer at `index`: `Ok` unless listed as refused. An unknown
+    /// code is corruption: stop.
+    pub fn code_of(&self, index: u16) -> ResultCode {
+        assert!(index < self.transfers, "no transfer {index} in this batch");
+        match self.failures.binary_search_by_key(&index, |f| f.index) {
+            Err(_) => ResultCode::Ok,
+            Ok(at) => match ResultCode::from_code(self.failures[at].code) {
+                Some(code) => code,
+                None => panic!("corrupt state record: unassigned result code"),
+            },
         }
     }
 }

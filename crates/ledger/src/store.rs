@@ -151,7 +151,13 @@ impl Commit for MemStore {
 pub struct Overlay<'a, S: Store + ?Sized> {
     base: &'a S,
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// While a savepoint is open: each written key with the entry it had in `writes`
+    /// before (outer `None`: it had none), oldest first.
+    undo: Option<Vec<Undo>>,
 }
+
+/// A key and the entry it had in an overlay's writes before a write.
+type Undo = (Vec<u8>, Option<Option<Vec<u8>>>);
 
 impl<'a, S: Store + ?Sized> Overlay<'a, S> {
     /// An overlay with no writes.
@@ -159,6 +165,36 @@ impl<'a, S: Store + ?Sized> Overlay<'a, S> {
         Self {
             base,
             writes: BTreeMap::new(),
+            undo: None,
+        }
+    }
+
+    /// Opens a savepoint: writes from here on can be undone as one ([Overlay::rollback])
+    /// or kept ([Overlay::release]). Savepoints do not nest.
+    pub fn savepoint(&mut self) {
+        assert!(self.undo.is_none(), "savepoints do not nest");
+        self.undo = Some(Vec::new());
+    }
+
+    /// Keeps the writes made since the savepoint and closes it.
+    pub fn release(&mut self) {
+        assert!(self.undo.take().is_some(), "no savepoint open");
+    }
+
+    /// Undoes every write made since the savepoint and closes it.
+    pub fn rollback(&mut self) {
+        let undo = self.undo.take().expect("no savepoint open");
+        for (key, before) in undo.into_iter().rev() {
+            match before {
+                None => self.writes.remove(&key),
+                Some(entry) => self.writes.insert(key, entry),
+            };
+        }
+    }
+
+    fn record(&mut self, key: &[u8]) {
+        if let Some(undo) = &mut self.undo {
+            undo.push((key.to_vec(), self.writes.get(key).cloned()));
         }
     }
 
@@ -172,11 +208,13 @@ impl<'a, S: Store + ?Sized> Overlay<'a, S> {
 
     /// Records a write.
     pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.record(&key);
         self.writes.insert(key, Some(value));
     }
 
     /// Records a deletion.
     pub fn delete(&mut self, key: &[u8]) {
+        self.record(key);
         self.writes.insert(key.to_vec(), None);
     }
 
@@ -205,6 +243,7 @@ impl<'a, S: Store + ?Sized> Overlay<'a, S> {
 
     /// The writes, in key order, to apply to the base.
     pub fn into_writes(self) -> BTreeMap<Vec<u8>, Option<Vec<u8>>> {
+        assert!(self.undo.is_none(), "a savepoint is still open");
         self.writes
     }
 }
@@ -283,5 +322,40 @@ mod tests {
         assert_eq!(all, vec![2, 3, 4, 5, 6, 7, 8, 9, 20]);
         assert_eq!(o.get(&[1, 0]), None);
         assert_eq!(base.get(&[1, 0]), Some(vec![0]));
+    }
+
+    #[test]
+    fn a_rollback_restores_the_writes_before_the_savepoint() {
+        let mut base = MemStore::new();
+        base.put(vec![1], vec![1]);
+        base.put(vec![2], vec![2]);
+        let mut o = Overlay::new(&base);
+        o.put(vec![1], vec![10]);
+        o.delete(&[2]);
+        o.savepoint();
+        o.put(vec![1], vec![11]);
+        o.put(vec![1], vec![12]);
+        o.put(vec![2], vec![20]);
+        o.put(vec![3], vec![30]);
+        o.delete(&[1]);
+        o.rollback();
+        assert_eq!(o.get(&[1]), Some(vec![10]));
+        assert_eq!(o.get(&[2]), None);
+        assert_eq!(o.get(&[3]), None);
+        o.savepoint();
+        o.put(vec![3], vec![31]);
+        o.release();
+        let writes = o.into_writes();
+        let want: BTreeMap<Vec<u8>, Option<Vec<u8>>> = [
+            (vec![1], Some(vec![10])),
+            (vec![2], None),
+            (vec![3], Some(vec![31])),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            writes, want,
+            "only what was kept, and no key the rollback removed"
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::block::{
     ConsensusContext, Digest, LedgerBlock, MAX_BLOCK_TIME_STEP_MS, MAX_BLOCK_TX_BYTES,
     MAX_BLOCK_TXS, MAX_CLOCK_AHEAD_MS, MAX_CLOCK_WAIT_MS,
 };
-use crate::budget::{BlockBudget, DrainRate};
+use crate::budget::{BlockBudget, DrainRate, MAX_BLOCK_WORK};
 use crate::mempool::Mempool;
 use crate::state_cache::{ForkView, StateCache, Writes};
 use commonware_consensus::Heightable as _;
@@ -87,6 +87,8 @@ struct Executed {
     /// The distinct senders of its transactions (their used nonces leave the mempool on
     /// finalization).
     senders: Vec<tally_types::PublicKey>,
+    /// Units of work of its transactions (what the drain rate counts).
+    work: usize,
 }
 
 /// What a test-only Byzantine proposer adds to its blocks, and the blocks it proposed.
@@ -279,7 +281,7 @@ impl AppState {
         let inner = self.lock();
         inner
             .drain
-            .admission_limit(inner.budget.max_txs(MAX_BLOCK_TXS))
+            .admission_limit(inner.budget.max_work(MAX_BLOCK_WORK))
     }
 
     /// Pipeline gauges for `/metrics`: the block budget, drain rate, live candidates,
@@ -287,13 +289,13 @@ impl AppState {
     pub fn pipeline_metrics(&self) -> PipelineMetrics {
         let inner = self.lock();
         PipelineMetrics {
-            block_budget_txs: inner.budget.max_txs(MAX_BLOCK_TXS),
-            cost_per_tx_ns: u64::try_from(inner.budget.cost_per_tx().as_nanos())
+            block_budget_txs: inner.budget.max_work(MAX_BLOCK_WORK),
+            cost_per_tx_ns: u64::try_from(inner.budget.cost_per_unit().as_nanos())
                 .unwrap_or(u64::MAX),
             drain_per_s: inner.drain.per_s(),
             admission_limit: inner
                 .drain
-                .admission_limit(inner.budget.max_txs(MAX_BLOCK_TXS)),
+                .admission_limit(inner.budget.max_work(MAX_BLOCK_WORK)),
             candidates: inner.cache.candidates(),
             unfolded_layers: inner.cache.unfolded(),
             refused: inner.refused.iter().map(|(k, v)| (*k, *v)).collect(),
@@ -541,6 +543,11 @@ fn execute(
 }
 
 /// The distinct senders of `txs`.
+/// Units of work of a block's transactions ([tally_types::Transaction::work]).
+fn work(txs: &[VerifiedTx]) -> usize {
+    txs.iter().map(|t| t.tx().work()).sum()
+}
+
 fn senders(txs: &[VerifiedTx]) -> Vec<tally_types::PublicKey> {
     let set: std::collections::BTreeSet<&tally_types::PublicKey> =
         txs.iter().map(|t| &t.tx().sender).collect();
@@ -652,7 +659,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         let height = parent.height().get() + 1;
         // Transactions already in the unfinalized blocks this proposal extends must not be
         // included again (one refused there keeps its nonce free in the parent state).
-        let (in_flight, max_txs) = {
+        let (in_flight, max_work) = {
             let shared = self.state.lock();
             let in_flight: std::collections::BTreeSet<Hash32> = shared
                 .cache
@@ -661,7 +668,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
                 .filter_map(|d| shared.outcomes.get(d))
                 .flat_map(|e| e.outcome.receipts.iter().map(|r| r.tx_id))
                 .collect();
-            (in_flight, shared.budget.max_txs(MAX_BLOCK_TXS))
+            (in_flight, shared.budget.max_work(MAX_BLOCK_WORK))
         };
         // With nothing to include, wait (briefly, well inside the leader timeout) for
         // transactions before proposing an empty block: an idle chain then makes a few
@@ -684,7 +691,8 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             let selected = {
                 let reader = tally_ledger::StateReader(&view);
                 input.provider.lock().select_ready(
-                    max_txs,
+                    MAX_BLOCK_TXS,
+                    max_work,
                     MAX_BLOCK_TX_BYTES,
                     time,
                     &in_flight,
@@ -729,8 +737,8 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             {
                 block.txs.push(forgery.tx.clone()); // test-only Byzantine proposer
             }
-            // A proposer skips verification: its work per transaction is a lower bound.
-            shared.budget.observe(txs.len(), elapsed);
+            // A proposer skips verification: its cost per unit of work is a lower bound.
+            shared.budget.observe(work(&txs), elapsed);
         }
         let digest = hash32(&block.digest());
         if let Some(forgery) = &mut self.state.lock().forgery {
@@ -740,6 +748,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             height,
             outcome,
             senders: senders(&txs),
+            work: work(&txs),
         };
         if !self.state.record(digest, parent_digest, writes, executed) {
             return None;
@@ -814,7 +823,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
                         let chain = fixed.ledger.chain().clone();
                         let txs = mempool.verify_block(&chain, &raw, fixed.threads, &mut rng)?;
                         let (writes, outcome) = execute(&fixed, view, height, time, &txs)?;
-                        Ok((writes, outcome, senders(&txs)))
+                        Ok((writes, outcome, senders(&txs), work(&txs)))
                     })
                     .await
                     .unwrap_or(Err(Invalid::Execution))
@@ -825,7 +834,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             tracing::warn!(height = block.height.get(), block = %digest, reason = why.name(), "refused a proposed block");
             *self.state.lock().refused.entry(why.name()).or_insert(0) += 1;
         };
-        let (writes, outcome, senders) = match checked {
+        let (writes, outcome, senders, work) = match checked {
             Ok(done) => done,
             Err(why) => {
                 refuse(why);
@@ -841,11 +850,12 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             .current()
             .duration_since(started)
             .unwrap_or_default();
-        self.state.lock().budget.observe(block.txs.len(), elapsed);
+        self.state.lock().budget.observe(work, elapsed);
         let executed = Executed {
             height: block.height.get(),
             outcome,
             senders,
+            work,
         };
         if !self.state.record(digest, parent_digest, writes, executed) {
             return None;
@@ -901,7 +911,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         if shared.finalized.len() > FINALIZED_HISTORY {
             shared.finalized.pop_front();
         }
-        shared.drain.observe(clock_ms(&runtime), included.len());
+        shared.drain.observe(clock_ms(&runtime), executed.work);
         let snapshot = shared.cache.snapshot();
         drop(shared);
         // The mempool forgets what this block included, every transaction of its senders

@@ -144,6 +144,9 @@ pub struct Admitted {
     pub raw: Vec<u8>,
     /// [wire_digest] of `raw`.
     pub wire: Hash32,
+    /// Units of execution work ([tally_types::Transaction::work]): one, or a batch's
+    /// transfers.
+    pub work: usize,
 }
 
 /// Digest of a transaction's exact encoding (transaction and approvals): equal digests
@@ -236,7 +239,8 @@ type SenderKey = Vec<u8>;
 ///
 /// Invariants (checked by [Mempool::check_invariants] in tests): `entries`, `by_wire`,
 /// `by_expiry` and `by_sender` index the same transactions; `senders` lists exactly the
-/// senders with a non-empty queue; `bytes` is the sum of the entries' sizes.
+/// senders with a non-empty queue; `bytes` is the sum of the entries' sizes and `work`
+/// of their work units.
 pub struct Mempool {
     cfg: MempoolConfig,
     chain: ChainId,
@@ -250,6 +254,7 @@ pub struct Mempool {
     /// Senders in order of their oldest waiting transaction (round-robin order).
     senders: VecDeque<SenderKey>,
     bytes: usize,
+    work: usize,
 }
 
 impl Mempool {
@@ -268,6 +273,7 @@ impl Mempool {
             by_sender: BTreeMap::new(),
             senders: VecDeque::new(),
             bytes: 0,
+            work: 0,
         }
     }
 
@@ -289,6 +295,11 @@ impl Mempool {
     /// Encoded bytes waiting.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Units of execution work waiting (a batch counts each transfer).
+    pub fn work(&self) -> usize {
+        self.work
     }
 
     /// Whether a transaction is waiting.
@@ -388,8 +399,10 @@ impl Mempool {
 
     /// [Mempool::prepare], refusing as [AdmitError::Overloaded] (before decoding anything)
     /// every transaction that would take the pool past `limit`: the API's admission
-    /// limit, which follows the rate blocks drain the pool (gossip from peers is not
-    /// limited this way: its transactions were admitted at their origin).
+    /// limit in units of work, which follows the rate blocks drain the pool (gossip from
+    /// peers is not limited this way: its transactions were admitted at their origin).
+    /// Before decoding, each incoming transaction counts as one unit; the pool counts
+    /// what it holds, so a pool of batches reaches the limit as fast as their transfers.
     pub fn prepare_limited(
         &self,
         now: Timestamp,
@@ -403,7 +416,7 @@ impl Mempool {
             max_ahead: self.cfg.max_per_sender as u64,
         };
         for (i, bytes) in raw.iter().enumerate() {
-            if limit.is_some_and(|l| self.entries.len() + prepared.slots.len() >= l) {
+            if limit.is_some_and(|l| self.work + prepared.slots.len() >= l) {
                 prepared.results.push(Err(AdmitError::Overloaded));
                 continue;
             }
@@ -437,7 +450,15 @@ impl Mempool {
         for ((i, raw, wire), v) in slots.into_iter().zip(verified) {
             results[i] = match v {
                 Err(e) => Err(AdmitError::BadSignature(e)),
-                Ok(tx) => self.insert(Admitted { tx, raw, wire }),
+                Ok(tx) => {
+                    let work = tx.tx().work();
+                    self.insert(Admitted {
+                        tx,
+                        raw,
+                        wire,
+                        work,
+                    })
+                }
             };
         }
         results
@@ -476,6 +497,7 @@ impl Mempool {
         }
         queue.insert(tx.nonce, id);
         self.bytes += size;
+        self.work += admitted.work;
         self.by_wire.insert(admitted.wire, id);
         self.by_expiry.insert((tx.expires_at, id));
         self.entries.insert(id, Arc::new(admitted));
@@ -483,7 +505,9 @@ impl Mempool {
     }
 
     /// What a block at `time` can carry: up to `max_txs` transactions totalling at most
-    /// `max_bytes`, round-robin across senders. From each sender only the unbroken run of
+    /// `max_bytes` and `max_work` units of work (the first transaction is taken whatever
+    /// its work, so a batch larger than the budget still gets a block of its own),
+    /// round-robin across senders. From each sender only the unbroken run of
     /// nonces starting at its next nonce in the state the block builds on (`next_nonce`)
     /// is taken, and none that has expired by `time`: a transaction behind a nonce gap
     /// (or behind an expired one) waits, and never takes a place in the block that a
@@ -493,6 +517,7 @@ impl Mempool {
     pub fn select_ready(
         &self,
         max_txs: usize,
+        max_work: usize,
         max_bytes: usize,
         time: Timestamp,
         exclude: &BTreeSet<Hash32>,
@@ -519,7 +544,7 @@ impl Mempool {
                 cursors.push((next, queue.range(next..)));
             }
         }
-        let (mut out, mut bytes, mut proofs) = (Vec::new(), 0usize, 0usize);
+        let (mut out, mut bytes, mut proofs, mut work) = (Vec::new(), 0usize, 0usize, 0usize);
         loop {
             let mut progressed = false;
             for (expected, cursor) in cursors.iter_mut() {
@@ -542,9 +567,15 @@ impl Mempool {
                 if bytes + entry.raw.len() > max_bytes {
                     return out;
                 }
+                // Over the work budget: this sender waits for the next block; smaller
+                // transactions of other senders may still fit.
+                if !out.is_empty() && work + entry.work > max_work {
+                    continue;
+                }
                 cursor.next();
                 *expected += 1;
                 bytes += entry.raw.len();
+                work += entry.work;
                 proofs += carried;
                 out.push(Arc::clone(entry));
                 progressed = true;
@@ -565,6 +596,7 @@ impl Mempool {
             let removed = self.by_expiry.remove(&(entry.tx.tx().expires_at, *id));
             assert!(removed, "expiry index out of step with the entries");
             self.bytes -= entry.raw.len();
+            self.work -= entry.work;
             let sender = entry.tx.tx().sender.as_ref();
             if let Some(q) = self.by_sender.get_mut(sender) {
                 q.remove(&entry.tx.tx().nonce);
@@ -613,6 +645,8 @@ impl Mempool {
         assert!(self.by_sender.values().all(|q| !q.is_empty()));
         let bytes: usize = self.entries.values().map(|e| e.raw.len()).sum();
         assert_eq!(self.bytes, bytes);
+        let work: usize = self.entries.values().map(|e| e.work).sum();
+        assert_eq!(self.work, work);
         assert!(self.entries.len() <= self.cfg.max_txs && self.bytes <= self.cfg.max_bytes);
     }
 }
@@ -688,6 +722,61 @@ mod tests {
         );
     }
 
+    fn batch_tx(seed: u64, nonce: u64, transfers: usize) -> Vec<u8> {
+        use tally_types::model::Leg;
+        use tally_types::ops::{BatchTransfer, TransferBatch};
+        let key = PrivateKey::from_seed(seed);
+        let transfer = BatchTransfer {
+            leg: Leg {
+                from: tally_types::AccountId(1),
+                to: tally_types::AccountId(2),
+                instrument: tally_types::InstrumentId(1),
+                amount: 1,
+            },
+            linked: false,
+        };
+        let op = Operation::TransferBatch(TransferBatch {
+            transfers: BoundedVec::new(vec![transfer; transfers]).unwrap(),
+        });
+        Transaction {
+            sender: key.public_key(),
+            nonce,
+            expires_at: NOW.plus_ms(500),
+            operations: BoundedVec::new(vec![op]).unwrap(),
+        }
+        .sign(&chain(), &[&key])
+        .to_bytes()
+    }
+
+    #[test]
+    fn batches_count_their_transfers_as_work() {
+        let (mut mp, mut rng) = pool(MempoolConfig::default());
+        let batch = vec![
+            tx(2, 0, NOW.plus_ms(500)),
+            batch_tx(1, 0, 300),
+            batch_tx(3, 0, 600),
+            tx(4, 0, NOW.plus_ms(500)),
+        ];
+        assert!(mp.admit(NOW, &batch, 2, &mut rng).iter().all(Result::is_ok));
+        assert_eq!(mp.work(), 902);
+        // A budget of 500 units: the 600-transfer batch waits, a transaction of another
+        // sender after it still fits.
+        let picked = mp.select_ready(100, 500, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        assert_eq!(order(&picked), vec![(2, 0), (1, 0), (4, 0)]);
+        // Admission's limit counts the pool's work: 902 units waiting refuse more at a
+        // limit of 902.
+        let more = vec![tx(5, 0, NOW.plus_ms(500))];
+        let prepared = mp.prepare_limited(NOW, &more, Some(902));
+        assert_eq!(prepared.results[0], Err(AdmitError::Overloaded));
+        let ids: Vec<Hash32> = picked.iter().map(|a| a.tx.id()).collect();
+        mp.remove(&ids);
+        assert_eq!(mp.work(), 600);
+        // A block's first transaction is taken whatever its work.
+        let picked = mp.select_ready(100, 10, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        assert_eq!(order(&picked), vec![(3, 0)]);
+        mp.check_invariants();
+    }
+
     #[test]
     fn full_pool_refuses_instead_of_growing() {
         let cfg = MempoolConfig {
@@ -714,7 +803,7 @@ mod tests {
         batch.push(tx(2, 0, NOW.plus_ms(500)));
         batch.push(tx(3, 0, NOW.plus_ms(500)));
         assert!(mp.admit(NOW, &batch, 2, &mut rng).iter().all(Result::is_ok));
-        let picked = mp.select_ready(4, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        let picked = mp.select_ready(4, usize::MAX, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
         assert_eq!(order(&picked), vec![(1, 0), (2, 0), (3, 0), (1, 1)]);
         let ids: Vec<Hash32> = picked.iter().map(|a| a.tx.id()).collect();
         mp.remove(&ids);
@@ -749,7 +838,7 @@ mod tests {
         // Nothing of sender 1's is ready; another sender's transaction is.
         assert!(mp.admit(NOW, &[tx(2, 0, NOW.plus_ms(60_000))], 1, &mut rng)[0].is_ok());
         assert_eq!(
-            order(&mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |_| 0)),
+            order(&mp.select_ready(100, usize::MAX, usize::MAX, NOW, &BTreeSet::new(), |_| 0)),
             vec![(2, 0)]
         );
         // The client signs from 0: those are ready at once, in order, and the gapped
@@ -757,15 +846,15 @@ mod tests {
         let fill: Vec<Vec<u8>> = (0..3).map(|n| tx(1, n, NOW.plus_ms(60_000))).collect();
         assert!(mp.admit(NOW, &fill, 1, &mut rng).iter().all(Result::is_ok));
         assert_eq!(mp.next_free_nonce(&key, 0), 3);
-        let picked = mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        let picked = mp.select_ready(100, usize::MAX, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
         assert_eq!(order(&picked), vec![(1, 0), (2, 0), (1, 1), (1, 2)]);
         let more: Vec<Vec<u8>> = (3..5).map(|n| tx(1, n, NOW.plus_ms(60_000))).collect();
         assert!(mp.admit(NOW, &more, 1, &mut rng).iter().all(Result::is_ok));
         assert_eq!(mp.next_free_nonce(&key, 0), 6);
-        let picked = mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
+        let picked = mp.select_ready(100, usize::MAX, usize::MAX, NOW, &BTreeSet::new(), |_| 0);
         assert_eq!(picked.len(), 7, "the run 0..=5 of sender 1 and sender 2's");
         // The state moved on to nonce 3 (0..=2 finalized): the rest of the run is ready.
-        let picked = mp.select_ready(100, usize::MAX, NOW, &BTreeSet::new(), |k| {
+        let picked = mp.select_ready(100, usize::MAX, usize::MAX, NOW, &BTreeSet::new(), |k| {
             if *k == key { 3 } else { 0 }
         });
         assert_eq!(order(&picked), vec![(1, 3), (2, 0), (1, 4), (1, 5)]);
@@ -774,7 +863,7 @@ mod tests {
         // A block after the gapped transaction's expiry does not carry it, and eviction
         // drops it, freeing nonce 5 for a new transaction.
         let late = NOW.plus_ms(20_001);
-        let picked = mp.select_ready(100, usize::MAX, late, &BTreeSet::new(), |k| {
+        let picked = mp.select_ready(100, usize::MAX, usize::MAX, late, &BTreeSet::new(), |k| {
             if *k == key { 3 } else { 0 }
         });
         assert_eq!(order(&picked), vec![(1, 3), (2, 0), (1, 4)]);

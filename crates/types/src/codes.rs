@@ -112,6 +112,11 @@ result_codes! {
     /// A remote proof reached execution unchecked (a node fault; proofs are checked, and
     /// bad ones refused, before a transaction is admitted or a block is voted for).
     RemoteProofUnchecked = 318,
+    /// A transfer batch is empty, or is not the only operation of its transaction.
+    InvalidBatch = 319,
+    /// A batch's last transfer is linked to a next one that does not exist, so its chain
+    /// never closes; every transfer of that chain is refused with this code.
+    LinkedChainOpen = 320,
 
     /// No participant has this LEI.
     ParticipantNotFound = 400,
@@ -223,6 +228,8 @@ result_codes! {
     CrossLedgerHold = 527,
     /// The hold is not a cross-ledger hold.
     NotCrossLedgerHold = 528,
+    /// Another transfer of the same linked chain failed, so this one was not applied.
+    LinkedChainFailed = 529,
 
     /// Compliance: the holder's KYC is not verified.
     KycNotVerified = 600,

@@ -36,8 +36,12 @@ pub const MAX_REMOTE_MERKLE_BYTES: usize = 8 * 1024;
 /// its certificate was checked before, so this bounds what a flood of proofs can add to
 /// a block's verification.
 pub const MAX_REMOTE_PROOFS_PER_BLOCK: usize = 64;
-/// Encoded size of one signed transaction.
-pub const MAX_TX_BYTES: usize = 32 * 1024;
+/// Transfers in one institution batch ([crate::ops::TransferBatch]): TigerBeetle's
+/// batch size, so one signature covers as many transfers as one of its requests.
+pub const MAX_BATCH_TRANSFERS: usize = 8_190;
+/// Encoded size of one signed transaction: a full batch (8,190 transfers of 41 bytes,
+/// about 328 KiB) with every approval fits.
+pub const MAX_TX_BYTES: usize = 384 * 1024;
 /// How far past the block time a transaction's expiry may lie (one day).
 pub const MAX_TX_TTL_MS: u64 = 86_400_000;
 /// How far past the block time an instruction's expiry may lie (30 days).

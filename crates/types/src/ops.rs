@@ -212,6 +212,27 @@ payload!(
     }
 );
 payload!(
+    /// One transfer of a [TransferBatch].
+    BatchTransfer {
+        /// The movement (free of payment, as [Transfer]).
+        leg: Leg,
+        /// Linked to the next transfer: a run of linked transfers and the first unlinked
+        /// one after them form a chain that applies all or none.
+        linked: bool,
+    }
+);
+payload!(
+    /// An institution batch: up to `MAX_BATCH_TRANSFERS` transfers under one signature
+    /// (the approvals covering every debited owner at its threshold). Unlike the
+    /// operations of a transaction, the transfers are not atomic together: each gets its
+    /// own result code, and only a linked chain applies all or none. It must be the only
+    /// operation of its transaction.
+    TransferBatch {
+        /// The transfers, applied in order.
+        transfers: BoundedVec<BatchTransfer, MAX_BATCH_TRANSFERS>,
+    }
+);
+payload!(
     /// Settle several legs atomically (DvP, PvP): every debited owner must approve.
     Settle {
         /// The legs.
@@ -808,6 +829,8 @@ operations! {
     LockCrossLedger(LockCrossLedger) = 45,
     /// See [ProveCrossLedger].
     ProveCrossLedger(ProveCrossLedger) = 46,
+    /// See [TransferBatch].
+    TransferBatch(TransferBatch) = 47,
 }
 
 impl Operation {
@@ -817,6 +840,18 @@ impl Operation {
             Operation::LockCrossLedger(op) => op.proof.as_ref(),
             Operation::ProveCrossLedger(op) => Some(&op.proof),
             _ => None,
+        }
+    }
+}
+
+impl Operation {
+    /// Units of execution work the operation stands for: a batch counts each transfer,
+    /// every other operation one. Proposers size blocks, and admission its backlog, in
+    /// these units.
+    pub fn work(&self) -> usize {
+        match self {
+            Operation::TransferBatch(b) => b.transfers.len().max(1),
+            _ => 1,
         }
     }
 }

@@ -83,6 +83,15 @@ codec_struct!(Transaction {
 });
 
 impl Transaction {
+    /// Units of execution work (see [Operation::work]): at least one.
+    pub fn work(&self) -> usize {
+        self.operations
+            .iter()
+            .map(Operation::work)
+            .sum::<usize>()
+            .max(1)
+    }
+
     /// The remote proofs the operations carry, in operation order.
     pub fn remote_proofs(&self) -> impl Iterator<Item = &crate::remote::RemoteProof> {
         self.operations.iter().filter_map(Operation::remote_proof)

@@ -408,6 +408,76 @@ fn cross_ledger_operations() -> Vec<Operation> {
     ]
 }
 
+fn batch_operations() -> Vec<Operation> {
+    let leg = |from: u64, amount: u128| Leg {
+        from: AccountId(from),
+        to: AccountId(from + 1),
+        instrument: InstrumentId(1),
+        amount,
+    };
+    vec![Operation::TransferBatch(TransferBatch {
+        transfers: BoundedVec::new(vec![
+            BatchTransfer {
+                leg: leg(7, 1),
+                linked: true,
+            },
+            BatchTransfer {
+                leg: leg(8, u128::MAX),
+                linked: false,
+            },
+        ])
+        .unwrap(),
+    })]
+}
+
+#[test]
+fn batch_encoding_is_pinned() {
+    let (digest, len) = digest_of(batch_operations());
+    assert_eq!(
+        digest, "d4ba8aabb7fe0ea6d8347a4a7df341dca6ebdf476428a6659896a1a2b2589883",
+        "batch encoding changed: {len} bytes"
+    );
+}
+
+#[test]
+fn a_full_batch_fits_in_a_transaction() {
+    use tally_types::limits::{MAX_APPROVALS_PER_TX, MAX_BATCH_TRANSFERS, MAX_TX_BYTES};
+    let transfer = BatchTransfer {
+        leg: Leg {
+            from: AccountId(u64::MAX),
+            to: AccountId(u64::MAX - 1),
+            instrument: InstrumentId(u64::MAX),
+            amount: u128::MAX,
+        },
+        linked: true,
+    };
+    let keys: Vec<PrivateKey> = (0..MAX_APPROVALS_PER_TX as u64)
+        .map(PrivateKey::from_seed)
+        .collect();
+    let tx = Transaction {
+        sender: keys[0].public_key(),
+        nonce: u64::MAX - 1,
+        expires_at: Timestamp(u64::MAX),
+        operations: BoundedVec::new(vec![Operation::TransferBatch(TransferBatch {
+            transfers: BoundedVec::new(vec![transfer.clone(); MAX_BATCH_TRANSFERS]).unwrap(),
+        })])
+        .unwrap(),
+    };
+    let chain = ChainId::new("tally-conformance").unwrap();
+    let signed = tx.sign(&chain, &keys.iter().collect::<Vec<_>>());
+    let bytes = signed.to_bytes();
+    assert!(bytes.len() <= MAX_TX_BYTES, "{} bytes", bytes.len());
+    assert_eq!(SignedTx::decode_bounded(&bytes).unwrap(), signed);
+    // One transfer more does not decode.
+    assert!(
+        BoundedVec::<BatchTransfer, MAX_BATCH_TRANSFERS>::new(vec![
+            transfer;
+            MAX_BATCH_TRANSFERS + 1
+        ])
+        .is_none()
+    );
+}
+
 #[test]
 fn cross_ledger_encoding_is_pinned() {
     let (digest, len) = digest_of(cross_ledger_operations());
@@ -484,6 +554,7 @@ fn every_operation_round_trips() {
     ops.extend(lifecycle_operations());
     ops.extend(remote_ledger_operations());
     ops.extend(cross_ledger_operations());
+    ops.extend(batch_operations());
     let names: std::collections::BTreeSet<&str> = ops.iter().map(Operation::name).collect();
     assert_eq!(
         names.len(),

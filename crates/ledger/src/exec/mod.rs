@@ -2,6 +2,7 @@
 //! single place where units move ([Ctx::move_units]).
 
 mod auctions;
+mod batch;
 mod cross;
 mod holds;
 mod identity;
@@ -76,6 +77,9 @@ pub(crate) struct Ctx<'a, S: Store + ?Sized> {
     /// What the verification step established about the remote proof the current
     /// operation carries (absent for operations without one).
     pub proven: Option<tally_types::remote::ProvenHeader>,
+    /// The per-transfer outcomes of the transfer batch the transaction carries, once
+    /// executed.
+    pub batch: Option<crate::schema::BatchResult>,
 }
 
 impl<'a, S: Store + ?Sized> Ctx<'a, S> {
@@ -90,6 +94,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             events: Vec::new(),
             chain: None,
             proven: None,
+            batch: None,
         }
     }
 
@@ -615,6 +620,7 @@ impl<'a, S: Store + ?Sized> Ctx<'a, S> {
             O::ResumeRemoteLedger(p) => self.resume_remote_ledger(p),
             O::LockCrossLedger(p) => self.lock_cross_ledger(p),
             O::ProveCrossLedger(p) => self.prove_cross_ledger(p),
+            O::TransferBatch(p) => self.transfer_batch(p),
         }
     }
 }

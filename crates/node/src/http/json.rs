@@ -217,6 +217,11 @@ pub fn operation(op: &Operation) -> Value {
             "instrument": p.instrument.0, "from": p.from.0, "amount": p.amount.to_string()
         }),
         Operation::Transfer(p) => json!({"leg": leg_json(&p.leg)}),
+        Operation::TransferBatch(p) => json!({"transfers": p
+            .transfers
+            .iter()
+            .map(|t| json!({"leg": leg_json(&t.leg), "linked": t.linked}))
+            .collect::<Vec<_>>()}),
         Operation::Settle(p) => json!({"legs": p.legs.iter().map(leg_json).collect::<Vec<_>>()}),
         Operation::Instruct(p) => json!({
             "instruction": p.instruction_id().to_hex(),
@@ -627,6 +632,28 @@ pub fn event_accounts(e: &Event) -> Vec<AccountId> {
     }
 }
 
+/// A transfer batch's per-transfer outcomes.
+pub fn batch_result(b: &tally_ledger::schema::BatchResult) -> BatchInfo {
+    let transfers = b.transfers;
+    let failures: Vec<BatchFailureInfo> = b
+        .failures
+        .iter()
+        .map(|f| {
+            let code = b.code_of(f.index);
+            BatchFailureInfo {
+                index: f.index,
+                code: code.code(),
+                code_name: code.name().to_string(),
+            }
+        })
+        .collect();
+    BatchInfo {
+        transfers,
+        applied: b.applied(),
+        failures,
+    }
+}
+
 /// Accounts an operation names (its parties' accounts).
 pub fn operation_accounts(op: &Operation) -> Vec<AccountId> {
     match op {
@@ -636,6 +663,15 @@ pub fn operation_accounts(op: &Operation) -> Vec<AccountId> {
         Operation::Mint(p) => vec![p.to],
         Operation::Burn(p) => vec![p.from],
         Operation::Transfer(p) => vec![p.leg.from, p.leg.to],
+        // A batch names the debited accounts only: its approvers see the whole batch; a
+        // credited party sees its own movements in its account's events, not the
+        // institution's other transfers.
+        Operation::TransferBatch(p) => {
+            let mut accounts: Vec<AccountId> = p.transfers.iter().map(|t| t.leg.from).collect();
+            accounts.sort_unstable();
+            accounts.dedup();
+            accounts
+        }
         Operation::ForcedTransfer(p) => vec![p.leg.from, p.leg.to],
         Operation::PlaceHold(p) => vec![p.leg.from, p.leg.to],
         Operation::LockCrossLedger(p) => vec![p.leg.from, p.leg.to],

@@ -709,6 +709,7 @@ async fn tx_status(
             failed_op: None,
             transaction: None,
             events: None,
+            batch: None,
         }));
     };
     let code = receipt.result_code();
@@ -723,6 +724,7 @@ async fn tx_status(
         failed_op: receipt.failed_op,
         transaction: None,
         events: None,
+        batch: None,
     };
     if let Some(who) = &reader.0 {
         // The body, if this reader is a party (or reads everything).
@@ -748,6 +750,10 @@ async fn tx_status(
                 });
                 if allow(&Some(who.clone()), &owners).is_ok() {
                     info.transaction = Some(json::transaction(tx));
+                    info.batch = api
+                        .state
+                        .read(|r| r.batch_result(&id))
+                        .map(|b| json::batch_result(&b));
                     info.events = api.state.finalized_at(receipt.height).and_then(|b| {
                         b.outcome
                             .receipts
@@ -780,6 +786,7 @@ fn block_info(b: &crate::app::FinalizedBlock, certificate: Option<String>, txs: 
                     tx_id: r.tx_id.to_hex(),
                     code: r.code.code(),
                     code_name: r.code.name().to_string(),
+                    batch_applied: r.batch.as_ref().map(|b| b.applied()),
                 })
                 .collect()
         }),
@@ -821,6 +828,7 @@ async fn archived_block_info(api: &Api, height: u64, txs: bool) -> Option<BlockI
                             code: code.map_or(u16::MAX, |c| c.code()),
                             code_name: code
                                 .map_or_else(|| "Unknown".to_string(), |c| c.name().to_string()),
+                            batch_applied: r.batch_result(id).map(|b| b.applied()),
                         }
                     })
                     .collect()

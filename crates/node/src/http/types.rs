@@ -104,6 +104,10 @@ pub struct TxSummary {
     pub code: u16,
     /// Result code name.
     pub code_name: String,
+    /// For an applied transfer batch: how many of its transfers applied (which ones, and
+    /// why the others did not, `GET /tx/{id}` tells its parties).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_applied: Option<u16>,
 }
 
 /// A finalized block's header, with its finality certificate.
@@ -386,6 +390,31 @@ pub struct TxInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub events: Option<Vec<serde_json::Value>>,
+    /// For an applied transfer batch, each transfer's outcome (to the same readers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchInfo>,
+}
+
+/// The outcome of every transfer of an applied transfer batch.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchInfo {
+    /// Transfers in the batch.
+    pub transfers: u16,
+    /// How many applied.
+    pub applied: u16,
+    /// The refused ones, by position (every transfer not listed applied).
+    pub failures: Vec<BatchFailureInfo>,
+}
+
+/// One refused transfer of a batch.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BatchFailureInfo {
+    /// Position in the batch.
+    pub index: u16,
+    /// Result code.
+    pub code: u16,
+    /// Its name.
+    pub code_name: String,
 }
 
 /// A Merkle proof of one state entry against a certified state root.
