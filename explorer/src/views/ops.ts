@@ -207,6 +207,14 @@ export function opSummary(op: Op, ctx: OpContext): Cell[] | null {
         op.proof ? ", locked against a proof that the leader's hold is held for it." : ".",
       ];
     }
+    case "TransferBatch": {
+      const transfers = Array.isArray(op.transfers) ? op.transfers : [];
+      const linked = transfers.filter((t) => (t as Record<string, unknown>).linked === true).length;
+      return [
+        `An institution batch of ${transfers.length} transfers under one approval, each with its own result`,
+        linked > 0 ? ` (${linked} linked to the next: a linked chain applies all or none).` : ".",
+      ];
+    }
     case "ProveCrossLedger": {
       const proof = (op.proof ?? {}) as Record<string, unknown>;
       return [
