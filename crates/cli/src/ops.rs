@@ -617,8 +617,13 @@ pub fn send(ctx: &Ctx, args: &SendArgs, ops: Vec<Operation>, extra: Vec<PrivateK
         );
         return Ok(());
     }
-    let info = ctx.wait_final(&id, Duration::from_secs(args.timeout_secs))?;
-    report(ctx, &info, &submission.signed.tx.operations)
+    let mut info = ctx.wait_final(&id, Duration::from_secs(args.timeout_secs))?;
+    // A batch's per-transfer outcomes are shown to its parties: ask again as the signer.
+    let ops = &submission.signed.tx.operations;
+    if info.code == Some(0) && ops.iter().any(|o| matches!(o, Operation::TransferBatch(_))) {
+        info = ctx.client.tx(&id, Some(signer.private_key()))?;
+    }
+    report(ctx, &info, ops)
 }
 
 fn report(ctx: &Ctx, info: &TxInfo, ops: &[Operation]) -> CliResult {

@@ -374,6 +374,66 @@ fn every_cli_command_against_a_real_network() {
         .to_string();
     cli.ok(&["--key", "dealer-a", "instruction", "cancel", &lone_id]);
 
+    // An institution batch under dealer A's one signature: the first transfer applies, the
+    // linked chain after it fails as a whole, and a debit of dealer B's account (B did not
+    // approve) is refused on its own.
+    let before = cli.json(&["--key", "dealer-a", "holding", "300", "1"]);
+    let batch_file = work.join("batch.txt");
+    std::fs::write(
+        &batch_file,
+        "# from:to:instrument:amount [linked]\n\
+         300:400:1:1.00\n\
+         300:400:US91282CJL63:100 linked\n\
+         300:400:1:1000000000.00\n\
+         \n\
+         400:300:1:1.00\n",
+    )
+    .unwrap();
+    let batch = cli.json(&[
+        "--key",
+        "dealer-a",
+        "transfer-batch",
+        "--file",
+        &batch_file.to_string_lossy(),
+    ]);
+    assert_eq!(batch["code_name"], "Ok", "{batch}");
+    assert_eq!(batch["batch"]["transfers"], 4, "{batch}");
+    assert_eq!(batch["batch"]["applied"], 1, "{batch}");
+    let failures: Vec<(u64, String)> = batch["batch"]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["index"].as_u64().unwrap(),
+                f["code_name"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failures,
+        vec![
+            (1, "LinkedChainFailed".to_string()),
+            (2, "InsufficientBalance".to_string()),
+            (3, "Unauthorized".to_string()),
+        ]
+    );
+    let after = cli.json(&["--key", "dealer-a", "holding", "300", "1"]);
+    let cents = |v: &Value| -> u128 { v["balance"].as_str().unwrap().parse().unwrap() };
+    assert_eq!(
+        cents(&before) - cents(&after),
+        100,
+        "only the first transfer moved"
+    );
+    let shown = cli.ok(&[
+        "--key",
+        "dealer-a",
+        "tx",
+        "show",
+        batch["tx_id"].as_str().unwrap(),
+    ]);
+    assert!(shown.contains("4 transfers, 1 applied"), "{shown}");
+
     // Holds: released to the beneficiary, and refunded by it.
     let hold = |id: &str| {
         vec![
