@@ -206,14 +206,23 @@ fn bench_run(extra: &[&str]) -> Result<String, String> {
 }
 
 /// Runs the network benchmark briefly in each mode: at a low rate, where it must see
-/// every submitted transfer applied, and overloaded (3× that rate), where it must report
-/// the overload figures and see every transfer the network accepted applied.
+/// every submitted transfer applied; with institution batches, the same; and overloaded
+/// (3× the low rate), where it must report the overload figures and see every transfer
+/// the network accepted applied.
 fn bench_smoke() -> Result<(), String> {
     let report = bench_run(&["--rate", "300"])?;
     let (submitted, applied) = (json_u64(&report, "submitted"), json_u64(&report, "applied"));
     if submitted != applied || submitted == Some(0) {
         return Err(format!(
             "tally bench: {submitted:?} transfers submitted but {applied:?} applied"
+        ));
+    }
+    // Institution batches: 30 transactions of 100 transfers each, every transfer applied.
+    let report = bench_run(&["--rate", "1000", "--batch-signed", "100"])?;
+    let (submitted, applied) = (json_u64(&report, "submitted"), json_u64(&report, "applied"));
+    if submitted != applied || submitted == Some(0) {
+        return Err(format!(
+            "tally bench --batch-signed: {submitted:?} transfers submitted but {applied:?} applied"
         ));
     }
     let report = bench_run(&["--rate", "300", "--overload", "3"])?;
