@@ -50,6 +50,15 @@ pub struct Args {
     /// `--rate` still counts transfers.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=8_190))]
     pub batch_signed: Option<u64>,
+    /// A PostgreSQL loaded by `bench/postgres/setup.sh` (the URL it prints): after the
+    /// network run, the same checks of a transfer and of a DvP run there with `pgbench`
+    /// (64 clients, durable commits) for `--duration` seconds each, and their rates are
+    /// reported beside the network's.
+    #[arg(long, value_name = "URL")]
+    pub postgres: Option<String>,
+    /// Where the PostgreSQL baseline's pgbench scripts are.
+    #[arg(long, default_value = "bench/postgres", value_name = "DIR")]
+    pub postgres_scripts: PathBuf,
     /// Number of validators.
     #[arg(long, default_value_t = 4)]
     pub validators: usize,
@@ -322,6 +331,16 @@ pub fn run(args: &Args) -> Result<(), String> {
         .collect();
     stop_all(&mut nodes);
     let (record, elapsed) = result?;
+    // The PostgreSQL baseline, on the same machine once the validators are gone.
+    let postgres = match &args.postgres {
+        None => None,
+        Some(url) => {
+            say("PostgreSQL baseline: transfers, then DvPs (pgbench, 64 clients) …".into());
+            let transfer = pgbench(args, url, "transfer.pgbench")?;
+            let dvp = pgbench(args, url, "dvp.pgbench")?;
+            Some((transfer, dvp))
+        }
+    };
 
     // 4. Figures.
     let window = Duration::from_secs(args.duration);
@@ -392,6 +411,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         "fastest_second_tps": fastest_s,
         "stalled_seconds": stalled_s,
         "peak_rss_mib": peak_rss_mib,
+        "postgres_transfer_tps": postgres.map(|p| p.0),
+        "postgres_dvp_tps": postgres.map(|p| p.1),
     });
     if json_out {
         println!("{report}");
@@ -434,6 +455,11 @@ pub fn run(args: &Args) -> Result<(), String> {
             "  per second       slowest {slowest_s}, fastest {fastest_s}, {stalled_s} s without a finalized transfer (after 2 s)"
         );
         println!("  peak memory      {peak_rss_mib:?} MiB per validator");
+        if let Some((transfer, dvp)) = postgres {
+            println!(
+                "  PostgreSQL       {transfer:>10} transfers/s, {dvp} DvP/s  (same checks, durable, 64 clients, same machine)"
+            );
+        }
         println!("  logs: {}", args.home.display());
     }
     Ok(())
@@ -638,6 +664,50 @@ fn submit(
         }
     }
     sent
+}
+
+/// Runs one of the PostgreSQL baseline's pgbench scripts for `--duration` seconds and
+/// returns its rate of committed transactions; any failed transaction is an error (the
+/// baseline must do the same work the network does).
+fn pgbench(args: &Args, url: &str, script: &str) -> Result<u64, String> {
+    let path = args.postgres_scripts.join(script);
+    let out = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            "64",
+            "-j",
+            "2",
+            "-M",
+            "prepared",
+            "--max-tries=10",
+        ])
+        .args(["-T", &args.duration.to_string()])
+        .args(["-D", "accounts=10000", "-f"])
+        .arg(&path)
+        .arg(url)
+        .output()
+        .map_err(|e| format!("cannot run pgbench (Debian's postgresql-client): {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "pgbench {} failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let field = |prefix: &str| -> Option<&str> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+    };
+    if field("number of failed transactions: ") != Some("0") {
+        return Err(format!("pgbench {script}: transactions failed:\n{text}"));
+    }
+    let tps: f64 = field("tps = ")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| format!("pgbench {script}: no rate in its output:\n{text}"))?;
+    Ok(tps as u64)
 }
 
 /// The kernel's high-water mark of a process's resident memory, in KiB (0 if unknown).

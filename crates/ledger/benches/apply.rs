@@ -1,4 +1,5 @@
-//! Apply throughput: blocks of 1,000 plain transfers and of 1,000 two-leg DvP settles,
+//! Apply throughput: blocks of 1,000 plain transfers, of 1,000 two-leg DvP settles, and of
+//! one institution batch of 1,000 transfers under one signature (`batch`),
 //! on worlds of 10 thousand and 1 million accounts, with signature verification excluded
 //! (`apply/…`) and included (`verify+apply/…`, batch verification on all cores).
 //!
@@ -16,7 +17,7 @@ use tally_ledger::demo::{self, Sandbox, USD, UST_2034};
 use tally_ledger::{Genesis, MemStore};
 use tally_types::codec::BoundedVec;
 use tally_types::model::{AccountKind, InvestorClass, Leg, Role};
-use tally_types::ops::{Mint, OpenAccount, Settle, Transfer};
+use tally_types::ops::{BatchTransfer, Mint, OpenAccount, Settle, Transfer, TransferBatch};
 use tally_types::{AccountId, Lei, Operation, PrivateKey, SignedTx, Transaction, VerifiedTx};
 
 const HOLDERS: u64 = 64;
@@ -151,6 +152,35 @@ impl World {
             .collect()
     }
 
+    /// One batch of transfers from random accounts of one owner to random accounts of
+    /// others, under that owner's one signature.
+    fn batch(&mut self) -> Vec<SignedTx> {
+        let owner = self.pick() % HOLDERS;
+        let transfers: Vec<BatchTransfer> = (0..TXS_PER_BLOCK)
+            .map(|_| {
+                // An account of `owner` (accounts are dealt to owners round-robin).
+                let from = (self.pick() / HOLDERS * HOLDERS + owner) % self.accounts;
+                let mut to = self.pick();
+                if to % HOLDERS == owner {
+                    to = (to + 1) % self.accounts;
+                }
+                BatchTransfer {
+                    leg: Leg {
+                        from: AccountId(1_000_000 + from),
+                        to: AccountId(1_000_000 + to),
+                        instrument: USD,
+                        amount: 100,
+                    },
+                    linked: false,
+                }
+            })
+            .collect();
+        let op = Operation::TransferBatch(TransferBatch {
+            transfers: BoundedVec::new(transfers).expect("at most MAX_BATCH_TRANSFERS"),
+        });
+        vec![self.signed(&[owner], vec![op])]
+    }
+
     fn verify(&self, txs: Vec<SignedTx>) -> Vec<VerifiedTx> {
         let mut rng = ChaCha20Rng::from_seed([2; 32]);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -161,8 +191,12 @@ impl World {
     }
 
     /// Applies one block; returns the time spent in apply, plus verification if asked.
-    fn run(&mut self, dvp: bool, with_verify: bool) -> Duration {
-        let txs = if dvp { self.dvps() } else { self.transfers() };
+    fn run(&mut self, kind: Kind, with_verify: bool) -> Duration {
+        let txs = match kind {
+            Kind::Transfer => self.transfers(),
+            Kind::Dvp => self.dvps(),
+            Kind::Batch => self.batch(),
+        };
         let verify_start = Instant::now();
         let verified = self.verify(txs);
         let verify_time = verify_start.elapsed();
@@ -170,7 +204,9 @@ impl World {
         let receipts = self.sb.block(&verified);
         let apply_time = apply_start.elapsed();
         assert!(
-            receipts.iter().all(|r| r.is_ok()),
+            receipts
+                .iter()
+                .all(|r| r.is_ok() && r.batch.as_ref().is_none_or(|b| b.failures.is_empty())),
             "bench transactions must apply"
         );
         if with_verify {
@@ -179,6 +215,13 @@ impl World {
             apply_time
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Transfer,
+    Dvp,
+    Batch,
 }
 
 fn bench(c: &mut Criterion) {
@@ -199,13 +242,17 @@ fn bench(c: &mut Criterion) {
         group
             .sample_size(10)
             .measurement_time(Duration::from_secs(8));
-        for (kind, dvp) in [("transfer", false), ("dvp", true)] {
-            group.bench_function(BenchmarkId::new(format!("apply/{kind}"), label), |b| {
-                b.iter_custom(|n| (0..n).map(|_| w.run(dvp, false)).sum())
+        for (name, kind) in [
+            ("transfer", Kind::Transfer),
+            ("dvp", Kind::Dvp),
+            ("batch", Kind::Batch),
+        ] {
+            group.bench_function(BenchmarkId::new(format!("apply/{name}"), label), |b| {
+                b.iter_custom(|n| (0..n).map(|_| w.run(kind, false)).sum())
             });
             group.bench_function(
-                BenchmarkId::new(format!("verify+apply/{kind}"), label),
-                |b| b.iter_custom(|n| (0..n).map(|_| w.run(dvp, true)).sum()),
+                BenchmarkId::new(format!("verify+apply/{name}"), label),
+                |b| b.iter_custom(|n| (0..n).map(|_| w.run(kind, true)).sum()),
             );
         }
         group.finish();
