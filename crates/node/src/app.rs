@@ -542,12 +542,12 @@ fn execute(
     Ok((view.into_writes(), outcome))
 }
 
-/// The distinct senders of `txs`.
 /// Units of work of a block's transactions ([tally_types::Transaction::work]).
 fn work(txs: &[VerifiedTx]) -> usize {
     txs.iter().map(|t| t.tx().work()).sum()
 }
 
+/// The distinct senders of `txs`.
 fn senders(txs: &[VerifiedTx]) -> Vec<tally_types::PublicKey> {
     let set: std::collections::BTreeSet<&tally_types::PublicKey> =
         txs.iter().map(|t| &t.tx().sender).collect();
