@@ -37,6 +37,12 @@ enum Action {
         legs: Vec<(usize, usize, usize, u64)>,
         drop_signer: bool,
     },
+    /// An institution batch signed by `signer` (transfers from others are refused alone
+    /// or fail their linked chain).
+    Batch {
+        transfers: Vec<(usize, usize, usize, u64, bool)>,
+        signer: usize,
+    },
     Mint {
         to: usize,
         inst: usize,
@@ -106,6 +112,7 @@ fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         6 => (m(), m(), 0..2usize, units(), prop::option::weighted(0.15, m())).prop_map(|(from, to, inst, units, signer)| Action::Transfer { from, to, inst, units, signer: signer.unwrap_or(from) }),
         4 => (prop::collection::vec((m(), m(), 0..2usize, units()), 1..4), any::<bool>()).prop_map(|(legs, d)| Action::Settle { legs, drop_signer: d }),
+        3 => (prop::collection::vec((m(), m(), 0..2usize, units(), prop::bool::weighted(0.4)), 1..8), m()).prop_map(|(transfers, signer)| Action::Batch { transfers, signer }),
         2 => (m(), 0..2usize, units()).prop_map(|(to, inst, units)| Action::Mint { to, inst, units }),
         1 => (0..2usize, units()).prop_map(|(inst, units)| Action::Burn { inst, units }),
         1 => (m(), prop::bool::weighted(0.3)).prop_map(|(acct, freeze)| Action::FreezeAccount { acct, freeze }),
@@ -164,6 +171,21 @@ fn build(sb: &Sandbox, action: &Action) -> Option<(Vec<usize>, Vec<Operation>)> 
             vec![signer],
             Operation::Transfer(Transfer {
                 leg: leg(from, to, inst, units),
+            }),
+        ),
+        Action::Batch { transfers, signer } => (
+            vec![signer],
+            Operation::TransferBatch(TransferBatch {
+                transfers: BoundedVec::new(
+                    transfers
+                        .iter()
+                        .map(|&(f, t, i, u, linked)| BatchTransfer {
+                            leg: leg(f, t, i, u),
+                            linked,
+                        })
+                        .collect(),
+                )
+                .expect("few transfers"),
             }),
         ),
         Action::Settle { legs, drop_signer } => {
