@@ -25,6 +25,8 @@ use tally_ledger::Ledger;
 
 /// Admitted batches waiting to be gossiped (each at most `http::MAX_SUBMIT_BYTES`).
 const GOSSIP_QUEUE_BATCHES: usize = 32;
+/// How long `/status` reuses the connected peers it last read from the metrics.
+const PEERS_REFRESH: Duration = Duration::from_secs(1);
 
 /// Genesis file name in a home directory.
 pub const GENESIS_FILE: &str = "genesis.json";
@@ -246,9 +248,29 @@ pub fn run(home: NodeHome) -> Result<(), RunError> {
             )
             .map(Arc::new),
             metrics: Arc::new(move || commonware_runtime::Metrics::encode(&metrics_context)),
-            peers: Arc::new(move || {
-                http::connected_peers(&commonware_runtime::Metrics::encode(&peers_context), &names)
-            }),
+            // Connected peers are read from the runtime's metrics, whose encoding costs
+            // milliseconds: read at most once per PEERS_REFRESH, so a client polling
+            // `/status` (the bench's observer does every 2 ms) does not make the node
+            // encode every metric on every poll.
+            peers: {
+                let cache: Mutex<Option<(std::time::Instant, Vec<String>)>> = Mutex::new(None);
+                Arc::new(move || {
+                    let mut cached = cache
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some((at, peers)) = cached.as_ref()
+                        && at.elapsed() < PEERS_REFRESH
+                    {
+                        return peers.clone();
+                    }
+                    let peers = http::connected_peers(
+                        &commonware_runtime::Metrics::encode(&peers_context),
+                        &names,
+                    );
+                    *cached = Some((std::time::Instant::now(), peers.clone()));
+                    peers
+                })
+            },
         };
         let api_address = me.api_address;
         tokio::spawn(async move {
