@@ -15,7 +15,7 @@ use crate::remote::{NoRemoteProofs, ProvenHeader, RemoteProofError, RemoteVerifi
 use crate::time::Timestamp;
 use bytes::BufMut;
 use commonware_codec::Buf;
-use commonware_codec::{Decode, Encode, EncodeSize, Error, Read, ReadExt, Write};
+use commonware_codec::{Decode, Encode, EncodeSize, Error, RangeCfg, Read, ReadExt, Write};
 use commonware_cryptography::ed25519::{PrivateKey, PublicKey, Signature};
 use commonware_cryptography::{BatchEntry, BatchVerifier, Signer, Verifier};
 use commonware_parallel::Sequential;
@@ -188,7 +188,46 @@ pub struct SignedTx {
     /// Approvals, ascending by key.
     pub approvals: Approvals,
 }
-codec_struct!(SignedTx { tx, approvals });
+
+impl Write for SignedTx {
+    fn write(&self, buf: &mut impl BufMut) {
+        self.tx.write(buf);
+        self.approvals.write(buf);
+    }
+}
+impl EncodeSize for SignedTx {
+    fn encode_size(&self) -> usize {
+        self.tx.encode_size() + self.approvals.encode_size()
+    }
+}
+/// Decoded as the concatenation of its fields, except that an approval by the sender's
+/// key (every transaction has one) reuses the sender's decoded key: decoding a key
+/// decompresses a curve point, and every validator decodes every transaction.
+impl Read for SignedTx {
+    type Cfg = ();
+    fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
+        let tx = Transaction::read(buf)?;
+        let count = usize::read_cfg(buf, &RangeCfg::new(1..=MAX_APPROVALS_PER_TX))?;
+        let mut list = Vec::with_capacity(count);
+        for _ in 0..count {
+            let raw = <[u8; 32]>::read(buf)?;
+            let key = if raw.as_slice() == tx.sender.as_ref() {
+                tx.sender.clone()
+            } else {
+                PublicKey::decode_cfg(commonware_codec::Copying(raw.as_slice()), &())?
+            };
+            let signature = Signature::read(buf)?;
+            list.push(Approval { key, signature });
+        }
+        if !list.windows(2).all(|w| w[0].key < w[1].key) {
+            return Err(Error::Invalid("Approvals", "keys not strictly ascending"));
+        }
+        Ok(Self {
+            tx,
+            approvals: Approvals(list),
+        })
+    }
+}
 
 impl SignedTx {
     /// Decodes a signed transaction, enforcing [MAX_TX_BYTES] and every bound of the
@@ -576,5 +615,54 @@ mod tests {
         foreign.approvals = other.approvals;
         assert!(SignedTx::decode_bounded(&foreign.to_bytes()).is_err());
         assert!(SignedTx::decode_bounded(&vec![0u8; MAX_TX_BYTES + 1]).is_err());
+    }
+
+    #[test]
+    fn decoding_reuses_the_sender_key_and_still_checks_the_others() {
+        // Two approvals, the sender's and a co-signer's: decodes to the same value.
+        let (key, signed) = sample(1, 0);
+        let other = PrivateKey::from_seed(2);
+        let two = signed.tx.clone().sign(&chain(), &[&key, &other]);
+        let bytes = two.to_bytes();
+        assert_eq!(SignedTx::decode_bounded(&bytes).unwrap(), two);
+        // No approval at all is refused.
+        let mut none = signed.to_bytes();
+        let at = signed.tx.encode_size();
+        none.truncate(at);
+        none.push(0);
+        assert!(SignedTx::decode_bounded(&none).is_err());
+        // A co-signer's key that is not a curve point is refused (the sender's is reused
+        // only when its bytes are equal).
+        let co = two
+            .approvals
+            .iter()
+            .position(|a| a.key != two.tx.sender)
+            .unwrap();
+        let not_a_point = (0u8..=255)
+            .map(|k| {
+                let mut b = [0u8; 32];
+                b[0] = 0xff; // sorts after any key not starting 0xff: order stays valid
+                b[1] = k;
+                b
+            })
+            .find(|b| {
+                curve25519_dalek::edwards::CompressedEdwardsY(*b)
+                    .decompress()
+                    .is_none()
+            })
+            .unwrap();
+        assert!(two.approvals.iter().all(|a| a.key.as_ref()[0] != 0xff));
+        let mut bad = bytes.clone();
+        let key_at = at + 1 + co * (32 + 64);
+        bad[key_at..key_at + 32].copy_from_slice(&not_a_point);
+        assert_eq!(
+            co, 1,
+            "the co-signer's key sorts after the sender's (seeds 1, 2)"
+        );
+        assert!(SignedTx::decode_bounded(&bad).is_err());
+        // Trailing bytes are refused.
+        let mut trailing = bytes;
+        trailing.push(0);
+        assert!(SignedTx::decode_bounded(&trailing).is_err());
     }
 }
