@@ -159,7 +159,10 @@ impl World {
         let transfers: Vec<BatchTransfer> = (0..TXS_PER_BLOCK)
             .map(|_| {
                 // An account of `owner` (accounts are dealt to owners round-robin).
-                let from = (self.pick() / HOLDERS * HOLDERS + owner) % self.accounts;
+                let mut from = self.pick() / HOLDERS * HOLDERS + owner;
+                if from >= self.accounts {
+                    from -= HOLDERS;
+                }
                 let mut to = self.pick();
                 if to % HOLDERS == owner {
                     to = (to + 1) % self.accounts;

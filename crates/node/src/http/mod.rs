@@ -461,7 +461,8 @@ async fn docs() -> Response {
         .into_response()
 }
 
-/// The node's finalized height, state root, validators and peers.
+/// The node's finalized height, state root, validators and peers (connected as of at most a
+/// second ago).
 #[utoipa::path(get, path = "/status", tag = "chain", responses((status = 200, body = Status)))]
 async fn status(State(api): State<Api>) -> Json<Status> {
     let last = api.state.last_finalized();
