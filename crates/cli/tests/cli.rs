@@ -386,7 +386,8 @@ fn every_cli_command_against_a_real_network() {
          300:400:US91282CJL63:100 linked\n\
          300:400:1:1000000000.00\n\
          \n\
-         400:300:1:1.00\n",
+         400:300:1:1.00\n\
+         300:500:1:2.00\n",
     )
     .unwrap();
     let batch = cli.json(&[
@@ -397,8 +398,8 @@ fn every_cli_command_against_a_real_network() {
         &batch_file.to_string_lossy(),
     ]);
     assert_eq!(batch["code_name"], "Ok", "{batch}");
-    assert_eq!(batch["batch"]["transfers"], 4, "{batch}");
-    assert_eq!(batch["batch"]["applied"], 1, "{batch}");
+    assert_eq!(batch["batch"]["transfers"], 5, "{batch}");
+    assert_eq!(batch["batch"]["applied"], 2, "{batch}");
     let failures: Vec<(u64, String)> = batch["batch"]["failures"]
         .as_array()
         .unwrap()
@@ -422,8 +423,8 @@ fn every_cli_command_against_a_real_network() {
     let cents = |v: &Value| -> u128 { v["balance"].as_str().unwrap().parse().unwrap() };
     assert_eq!(
         cents(&before) - cents(&after),
-        100,
-        "only the first transfer moved"
+        300,
+        "only the first and last transfers moved"
     );
     let shown = cli.ok(&[
         "--key",
@@ -432,7 +433,21 @@ fn every_cli_command_against_a_real_network() {
         "show",
         batch["tx_id"].as_str().unwrap(),
     ]);
-    assert!(shown.contains("4 transfers, 1 applied"), "{shown}");
+    assert!(shown.contains("5 transfers, 2 applied"), "{shown}");
+    // The custodian, only credited, sees the transaction's status but not the batch (its
+    // own credit shows in its account's events).
+    let as_custodian = cli.json(&[
+        "--key",
+        "custodian",
+        "tx",
+        "show",
+        batch["tx_id"].as_str().unwrap(),
+    ]);
+    assert_eq!(as_custodian["code_name"], "Ok", "{as_custodian}");
+    assert!(
+        as_custodian.get("batch").is_none() && as_custodian.get("transaction").is_none(),
+        "{as_custodian}"
+    );
 
     // Holds: released to the beneficiary, and refunded by it.
     let hold = |id: &str| {
