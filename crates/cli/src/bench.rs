@@ -17,10 +17,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tally_ledger::demo::{self, USD, member};
+use tally_ledger::demo::{self, USD, UST_2034, member};
 use tally_types::codec::BoundedVec;
 use tally_types::model::{AccountKind, Leg};
-use tally_types::ops::{BatchTransfer, Mint, OpenAccount, Transfer, TransferBatch};
+use tally_types::ops::{BatchTransfer, Mint, OpenAccount, Settle, Transfer, TransferBatch};
 use tally_types::{
     AccountId, ChainId, Hash32, Lei, Operation, PrivateKey, SignedTx, Timestamp, Transaction,
 };
@@ -50,6 +50,11 @@ pub struct Args {
     /// `--rate` still counts transfers.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=8_190))]
     pub batch_signed: Option<u64>,
+    /// What each transaction does: `transfer` (one cent of cash) or `dvp` (a two-leg
+    /// settlement, $100 face of the Treasury note against $99.50 of cash, signed by both
+    /// payers: two signatures per transaction).
+    #[arg(long, default_value = "transfer", value_parser = ["transfer", "dvp"])]
+    pub mix: String,
     /// A PostgreSQL loaded by `bench/postgres/setup.sh` (the URL it prints): after the
     /// network run, the same checks of a transfer and of a DvP run there with `pgbench`
     /// (64 clients, durable commits) for `--duration` seconds each, and their rates are
@@ -128,6 +133,12 @@ fn genesis(senders: usize) -> Result<tally_ledger::Genesis, String> {
             to: sender_account(i),
             amount: 1_000_000_000,
         }));
+        // $10,000,000 face of the note, for `--mix dvp`.
+        g.operations.push(Operation::Mint(Mint {
+            instrument: UST_2034,
+            to: sender_account(i),
+            amount: 1_000_000_000,
+        }));
     }
     Ok(g)
 }
@@ -140,6 +151,7 @@ fn workload(
     senders: usize,
     count: u64,
     per_tx: u64,
+    dvp: bool,
     expires: Timestamp,
 ) -> Vec<SignedTx> {
     let keys: Vec<PrivateKey> = (0..senders).map(sender_key).collect();
@@ -166,7 +178,27 @@ fn workload(
                                 instrument: USD,
                                 amount: 1,
                             };
-                            let op = if per_tx == 1 {
+                            let buyer = (i + 1) % senders;
+                            let op = if dvp {
+                                // The note from sender i, cash from the next sender.
+                                let legs = vec![
+                                    Leg {
+                                        from: sender_account(i),
+                                        to: sender_account(buyer),
+                                        instrument: UST_2034,
+                                        amount: 10_000,
+                                    },
+                                    Leg {
+                                        from: sender_account(buyer),
+                                        to: sender_account(i),
+                                        instrument: USD,
+                                        amount: 9_950,
+                                    },
+                                ];
+                                Operation::Settle(Settle {
+                                    legs: BoundedVec::new(legs).expect("two legs"),
+                                })
+                            } else if per_tx == 1 {
                                 Operation::Transfer(Transfer { leg: leg(0) })
                             } else {
                                 let transfers = (0..per_tx)
@@ -186,7 +218,14 @@ fn workload(
                                 expires_at: expires,
                                 operations: BoundedVec::new(vec![op]).expect("one operation"),
                             }
-                            .sign(chain, &[&keys[i]])
+                            .sign(
+                                chain,
+                                &if dvp {
+                                    vec![&keys[i], &keys[buyer]]
+                                } else {
+                                    vec![&keys[i]]
+                                },
+                            )
                         })
                         .collect::<Vec<_>>()
                 })
@@ -270,8 +309,12 @@ pub fn run(args: &Args) -> Result<(), String> {
         return Err("--senders, --batch and --duration must be positive".into());
     }
     let per_tx = args.batch_signed.unwrap_or(1);
-    if per_tx > 1 && args.senders < 2 {
-        return Err("--batch-signed needs at least two --senders".into());
+    let dvp = args.mix == "dvp";
+    if (per_tx > 1 || dvp) && args.senders < 2 {
+        return Err("--batch-signed and --mix dvp need at least two --senders".into());
+    }
+    if per_tx > 1 && dvp {
+        return Err("--batch-signed batches transfers: it cannot be used with --mix dvp".into());
     }
     if args.batch > tally_node::http::MAX_SUBMIT_BATCH {
         return Err(format!(
@@ -293,11 +336,13 @@ pub fn run(args: &Args) -> Result<(), String> {
 
     // 1. The machine's verification ceiling, measured on an idle machine.
     say("measuring ed25519 batch verification …".into());
-    let sample = workload(&chain, args.senders, 16_384, 1, Timestamp(u64::MAX));
+    let sample = workload(&chain, args.senders, 16_384, 1, false, Timestamp(u64::MAX));
     let per_core = verify_rate_per_core(&chain, &sample);
     drop(sample);
     let cores = cores();
-    let ceiling = cores as u64 * per_core / args.validators as u64;
+    // A DvP carries two signatures (both payers'): half as many fit.
+    let signatures_per_tx = if args.mix == "dvp" { 2 } else { 1 };
+    let ceiling = cores as u64 * per_core / args.validators as u64 / signatures_per_tx;
     let base_rate = args.rate.unwrap_or(ceiling * args.load / 100).max(1);
     let rate = base_rate.saturating_mul(args.overload.unwrap_or(1).max(1));
     say(format!(
@@ -311,7 +356,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         "signing {count} transactions of {per_tx} transfer(s) …"
     ));
     let expires = Timestamp(now_ms() + 3_600_000);
-    let txs = workload(&chain, args.senders, count, per_tx, expires);
+    let txs = workload(&chain, args.senders, count, per_tx, dvp, expires);
     let ids: Vec<Hash32> = txs.iter().map(|t| t.tx.id(&chain)).collect();
 
     // 3. A fresh network.
@@ -403,6 +448,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         "senders": args.senders,
         "submitted": elapsed.submitted * per_tx,
         "transfers_per_tx": per_tx,
+        "mix": args.mix,
         "accepted": accepted,
         "refused": record.refused,
         "failed_requests": record.failed_requests,
@@ -433,7 +479,8 @@ pub fn run(args: &Args) -> Result<(), String> {
             }
         );
         println!(
-            "  sustained        {tps:>10} transfers/s  ({}.{}% of ceiling{})",
+            "  sustained        {tps:>10} {}/s  ({}.{}% of ceiling{})",
+            if dvp { "DvPs" } else { "transfers" },
             permille / 10,
             permille % 10,
             if per_tx > 1 {
@@ -445,7 +492,11 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("  finality p50     {p50:>10} ms");
         println!("  finality p99     {p99:>10} ms");
         println!("  verify (batch)   {per_core:>10} signatures/s per core");
-        println!("  ceiling          {ceiling:>10} transfers/s  (cores × batch rate ÷ validators)");
+        println!(
+            "  ceiling          {ceiling:>10} {}/s  (cores × batch rate ÷ validators{})",
+            if dvp { "DvPs" } else { "transfers" },
+            if dvp { " ÷ 2 signatures" } else { "" }
+        );
         println!(
             "  submitted {}, accepted {accepted}, finalized {}, applied {applied}, blocks {}",
             elapsed.submitted * per_tx,
