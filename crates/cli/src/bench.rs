@@ -34,11 +34,13 @@ pub struct Args {
     /// Offered load in transfers per second (default: `--load` percent of the ceiling).
     #[arg(long)]
     pub rate: Option<u64>,
-    /// Offered load as a percentage of the signature ceiling, when `--rate` is not given.
+    /// Offered load as a percentage of the sustained peak, when `--rate` is not given: a
+    /// calibration run on a fresh network, offered the signature ceiling for 10 s,
+    /// measures the peak first (both are reported).
     #[arg(long, default_value_t = 100)]
     pub load: u64,
     /// Overload: offer this many times the rate (`--rate`, or `--load` percent of the
-    /// ceiling). Transfers refused as `Overloaded` are sent again after a short pause (a
+    /// sustained peak). Transfers refused as `Overloaded` are sent again after a short pause (a
     /// refusal must not leave a nonce gap). The report then shows what admission refused
     /// (`429 Overloaded`), the
     /// slowest and fastest seconds of finalization, seconds without a finalized block,
@@ -97,6 +99,9 @@ const MIN_REQUESTS_PER_S: u64 = 50;
 /// How long a submitter waits after a `429 Overloaded` before sending the refused batch
 /// again.
 const OVERLOAD_PAUSE: Duration = Duration::from_millis(50);
+/// How long the calibration run offers the ceiling to find the sustained peak (when no
+/// `--rate` is given).
+const CALIBRATION: Duration = Duration::from_secs(10);
 /// How long to wait for submitted transfers to finalize after the load stops.
 const DRAIN: Duration = Duration::from_secs(20);
 
@@ -343,44 +348,39 @@ pub fn run(args: &Args) -> Result<(), String> {
     // A DvP carries two signatures (both payers'): half as many fit.
     let signatures_per_tx = if args.mix == "dvp" { 2 } else { 1 };
     let ceiling = cores as u64 * per_core / args.validators as u64 / signatures_per_tx;
-    let base_rate = args.rate.unwrap_or(ceiling * args.load / 100).max(1);
-    let rate = base_rate.saturating_mul(args.overload.unwrap_or(1).max(1));
     say(format!(
-        "  {per_core} signatures/s per core, {cores} cores, {} validators: ceiling {ceiling} transfers/s; offering {rate}/s",
+        "  {per_core} signatures/s per core, {cores} cores, {} validators: ceiling {ceiling} transfers/s",
         args.validators
     ));
-
-    // 2. The workload, signed before the clock starts.
-    let count = (rate * args.duration / per_tx).clamp(1, MAX_WORKLOAD);
-    say(format!(
-        "signing {count} transactions of {per_tx} transfer(s) …"
-    ));
-    let expires = Timestamp(now_ms() + 3_600_000);
-    let txs = workload(&chain, args.senders, count, per_tx, dvp, expires);
-    let ids: Vec<Hash32> = txs.iter().map(|t| t.tx.id(&chain)).collect();
-
-    // 3. A fresh network.
-    if args.home.exists() {
-        std::fs::remove_dir_all(&args.home).map_err(|e| format!("{}: {e}", args.home.display()))?;
-    }
-    let genesis = new_network_with(
-        &NewArgs {
-            home: args.home.clone(),
-            validators: args.validators,
-            chain_id: demo::CHAIN.to_string(),
-            base_port: args.base_port,
-        },
-        &genesis(args.senders)?,
-    )?;
-    let mut nodes = spawn(&genesis, &args.home, None)?;
-    let result = drive(args, &mut nodes, &txs, &ids, (rate / per_tx).max(1), &say);
-    // Peak resident memory of each validator (kernel's high-water mark), before they stop.
-    let peak_rss_mib: Vec<u64> = nodes
-        .iter()
-        .map(|n| peak_rss_kib(n.child.id()) / 1_024)
-        .collect();
-    stop_all(&mut nodes);
-    let (record, elapsed) = result?;
+    // Without --rate, the load is a percentage of what the network sustains: measured
+    // first, on a fresh network offered the ceiling for CALIBRATION.
+    let peak = match args.rate {
+        Some(_) => None,
+        None => {
+            say(format!(
+                "calibrating: the sustained rate when offered the ceiling for {}s …",
+                CALIBRATION.as_secs()
+            ));
+            let calibration = Args {
+                duration: CALIBRATION.as_secs(),
+                ..args.clone()
+            };
+            // Batches are not bounded by signatures: offer them twice the ceiling.
+            let offered = if per_tx > 1 { ceiling * 2 } else { ceiling };
+            let (record, elapsed, _) = network_run(&calibration, &chain, offered, &say)?;
+            let peak = sustained(&record, elapsed.start, CALIBRATION) / CALIBRATION.as_secs();
+            say(format!("  sustained peak {peak}/s"));
+            Some(peak)
+        }
+    };
+    let base_rate = args
+        .rate
+        .or(peak.map(|p| p * args.load / 100))
+        .unwrap_or(1)
+        .max(1);
+    let rate = base_rate.saturating_mul(args.overload.unwrap_or(1).max(1));
+    say(format!("offering {rate}/s"));
+    let (record, elapsed, peak_rss_mib) = network_run(args, &chain, rate, &say)?;
     // The PostgreSQL baseline, on the same machine once the validators are gone.
     let postgres = match &args.postgres {
         None => None,
@@ -395,13 +395,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     // 4. Figures.
     let window = Duration::from_secs(args.duration);
     let start = elapsed.start;
-    let in_window: u64 = record
-        .finalized
-        .values()
-        .filter(|(at, _)| at.duration_since(start) <= window)
-        .map(|(_, applied)| applied)
-        .sum();
-    let tps = in_window / args.duration;
+    let tps = sustained(&record, start, window) / args.duration;
     let mut latencies: Vec<u64> = record
         .finalized
         .iter()
@@ -457,6 +451,8 @@ pub fn run(args: &Args) -> Result<(), String> {
         "blocks": record.blocks,
         "overload": args.overload.unwrap_or(1),
         "base_rate_tps": base_rate,
+        "calibrated_peak_tps": peak,
+        "load_percent": peak.map(|_| args.load),
         "overloaded_requests": record.overloaded_requests,
         "slowest_second_tps": slowest_s,
         "fastest_second_tps": fastest_s,
@@ -489,6 +485,12 @@ pub fn run(args: &Args) -> Result<(), String> {
                 ""
             }
         );
+        if let Some(peak) = peak {
+            println!(
+                "  calibrated peak  {peak:>10}/s  (offered {}% of it)",
+                args.load
+            );
+        }
         println!("  finality p50     {p50:>10} ms");
         println!("  finality p99     {p99:>10} ms");
         println!("  verify (batch)   {per_core:>10} signatures/s per core");
@@ -524,6 +526,61 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("  logs: {}", args.home.display());
     }
     Ok(())
+}
+
+/// Transfers (or DvPs) applied in blocks the observer saw final within `window` of
+/// `start`.
+fn sustained(record: &Record, start: Instant, window: Duration) -> u64 {
+    record
+        .finalized
+        .values()
+        .filter(|(at, _)| at.duration_since(start) <= window)
+        .map(|(_, applied)| applied)
+        .sum()
+}
+
+/// Signs the workload for `rate` transfers a second over `args.duration`, starts a fresh
+/// network under `args.home`, drives it, and stops it: what was recorded, and each
+/// validator's peak resident memory in MiB.
+fn network_run(
+    args: &Args,
+    chain: &ChainId,
+    rate: u64,
+    say: &dyn Fn(String),
+) -> Result<(Record, Elapsed, Vec<u64>), String> {
+    let per_tx = args.batch_signed.unwrap_or(1);
+    let dvp = args.mix == "dvp";
+    // The workload, signed before the clock starts.
+    let count = (rate * args.duration / per_tx).clamp(1, MAX_WORKLOAD);
+    say(format!(
+        "signing {count} transactions of {per_tx} transfer(s) …"
+    ));
+    let expires = Timestamp(now_ms() + 3_600_000);
+    let txs = workload(chain, args.senders, count, per_tx, dvp, expires);
+    let ids: Vec<Hash32> = txs.iter().map(|t| t.tx.id(chain)).collect();
+    // A fresh network.
+    if args.home.exists() {
+        std::fs::remove_dir_all(&args.home).map_err(|e| format!("{}: {e}", args.home.display()))?;
+    }
+    let genesis = new_network_with(
+        &NewArgs {
+            home: args.home.clone(),
+            validators: args.validators,
+            chain_id: demo::CHAIN.to_string(),
+            base_port: args.base_port,
+        },
+        &genesis(args.senders)?,
+    )?;
+    let mut nodes = spawn(&genesis, &args.home, None)?;
+    let result = drive(args, &mut nodes, &txs, &ids, (rate / per_tx).max(1), say);
+    // Peak resident memory of each validator (kernel's high-water mark), before they stop.
+    let peak_rss_mib: Vec<u64> = nodes
+        .iter()
+        .map(|n| peak_rss_kib(n.child.id()) / 1_024)
+        .collect();
+    stop_all(&mut nodes);
+    let (record, elapsed) = result?;
+    Ok((record, elapsed, peak_rss_mib))
 }
 
 struct Elapsed {
