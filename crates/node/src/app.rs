@@ -68,6 +68,8 @@ pub struct Inner {
     outcomes: BTreeMap<Hash32, Executed>,
     /// The last finalized blocks' heights, roots and outcomes (newest last).
     finalized: std::collections::VecDeque<Arc<FinalizedBlock>>,
+    /// Receipts and events held by `finalized` ([FinalizedBlock::weight]).
+    finalized_weight: usize,
     /// Every newly finalized block, for event streams.
     announce: tokio::sync::broadcast::Sender<Arc<FinalizedBlock>>,
     /// Test-only Byzantine proposer (see [AppState::forge_proposals]); `None` in a node.
@@ -116,6 +118,16 @@ pub struct FinalizedBlock {
     pub outcome: BlockOutcome,
 }
 
+impl FinalizedBlock {
+    /// What the block weighs in the in-memory history: one per receipt and per event
+    /// (at least one, so even empty blocks count).
+    pub fn weight(&self) -> usize {
+        let o = &self.outcome;
+        let events: usize = o.receipts.iter().map(|r| r.events.len()).sum();
+        (o.receipts.len() + events + o.block_events.len()).max(1)
+    }
+}
+
 /// Longest a proposer waits for transactions before proposing an empty block.
 const IDLE_BLOCK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 /// How often a waiting proposer looks at the mempool.
@@ -123,6 +135,10 @@ const IDLE_POLL: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Finalized blocks kept in memory for queries.
 const FINALIZED_HISTORY: usize = 1_024;
+/// Receipts and events those blocks may hold in all (the newest block is always kept):
+/// blocks of institution batches carry tens of thousands each, and memory must stay
+/// bounded under any load (a few hundred MiB at this bound).
+const FINALIZED_HISTORY_WEIGHT: usize = 2_000_000;
 /// Finalized blocks a slow event-stream subscriber may fall behind before it is told it
 /// missed some.
 const ANNOUNCE_BUFFER: usize = 1_024;
@@ -156,6 +172,7 @@ impl AppState {
                 cache,
                 outcomes: BTreeMap::new(),
                 finalized: std::collections::VecDeque::new(),
+                finalized_weight: 0,
                 announce: tokio::sync::broadcast::channel(ANNOUNCE_BUFFER).0,
                 forgery: None,
                 budget: BlockBudget::default(),
@@ -542,6 +559,26 @@ fn execute(
     Ok((view.into_writes(), outcome))
 }
 
+/// Drops the oldest finalized blocks until at most `max_blocks` remain and, past the
+/// newest one, they weigh at most `max_weight` ([FinalizedBlock::weight]); `weight` is
+/// kept equal to the sum of what remains.
+fn trim_history(
+    history: &mut std::collections::VecDeque<Arc<FinalizedBlock>>,
+    weight: &mut usize,
+    max_blocks: usize,
+    max_weight: usize,
+) {
+    while history.len() > max_blocks || (history.len() > 1 && *weight > max_weight) {
+        let dropped = history.pop_front().expect("more than one block held");
+        *weight -= dropped.weight();
+    }
+    assert!(
+        history.len() <= max_blocks,
+        "finalized history out of bounds"
+    );
+    debug_assert_eq!(*weight, history.iter().map(|b| b.weight()).sum::<usize>());
+}
+
 /// Units of work of a block's transactions ([tally_types::Transaction::work]).
 fn work(txs: &[VerifiedTx]) -> usize {
     txs.iter().map(|t| t.tx().work()).sum()
@@ -905,12 +942,21 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             time: block.time,
             outcome: executed.outcome,
         });
+        shared.finalized_weight += finalized.weight();
         shared.finalized.push_back(finalized.clone());
         // No subscriber is not an error.
         let _ = shared.announce.send(finalized);
-        if shared.finalized.len() > FINALIZED_HISTORY {
-            shared.finalized.pop_front();
-        }
+        let Inner {
+            finalized: history,
+            finalized_weight,
+            ..
+        } = &mut *shared;
+        trim_history(
+            history,
+            finalized_weight,
+            FINALIZED_HISTORY,
+            FINALIZED_HISTORY_WEIGHT,
+        );
         shared.drain.observe(clock_ms(&runtime), executed.work);
         let snapshot = shared.cache.snapshot();
         drop(shared);
@@ -947,6 +993,58 @@ mod tests {
     use tally_types::model::Leg;
     use tally_types::ops::Transfer;
     use tally_types::{ChainId, Operation, Transaction};
+
+    #[test]
+    fn the_finalized_history_is_bounded_by_blocks_and_by_weight() {
+        let block = |height: u64, receipts: usize| {
+            let receipt = tally_ledger::Receipt {
+                tx_id: Hash32([0; 32]),
+                code: tally_types::ResultCode::Ok,
+                failed_op: None,
+                events: Vec::new(),
+                batch: None,
+            };
+            Arc::new(FinalizedBlock {
+                height,
+                digest: Hash32([0; 32]),
+                parent: Hash32([0; 32]),
+                state_root: Hash32([0; 32]),
+                time: Timestamp(0),
+                outcome: BlockOutcome {
+                    block_events: Vec::new(),
+                    receipts: vec![receipt; receipts],
+                },
+            })
+        };
+        let (mut history, mut weight) = (std::collections::VecDeque::new(), 0usize);
+        let mut push = |history: &mut std::collections::VecDeque<Arc<FinalizedBlock>>,
+                        b: Arc<FinalizedBlock>| {
+            weight += b.weight();
+            history.push_back(b);
+            trim_history(history, &mut weight, 4, 100);
+            weight
+        };
+        for h in 1..=6 {
+            push(&mut history, block(h, 10));
+        }
+        // At most four blocks.
+        let heights: Vec<u64> = history.iter().map(|b| b.height).collect();
+        assert_eq!(heights, vec![3, 4, 5, 6]);
+        // A heavy block pushes the oldest out until the weight fits; a block heavier than
+        // the bound is kept alone.
+        assert_eq!(push(&mut history, block(7, 70)), 100);
+        assert_eq!(
+            history.iter().map(|b| b.height).collect::<Vec<_>>(),
+            vec![4, 5, 6, 7]
+        );
+        assert_eq!(push(&mut history, block(8, 500)), 500);
+        assert_eq!(
+            history.iter().map(|b| b.height).collect::<Vec<_>>(),
+            vec![8]
+        );
+        // Empty blocks still count one each.
+        assert_eq!(block(9, 0).weight(), 1);
+    }
 
     #[test]
     fn a_block_ahead_of_the_clock_is_waited_for_briefly_then_refused() {

@@ -1434,7 +1434,8 @@ struct RecentQuery {
 }
 
 /// An account's recent events, newest first: what the finalized blocks this node still
-/// keeps in memory (the last 1,024) did to it (to its owner, the regulator and auditors).
+/// keeps in memory (the last 1,024, fewer if they hold over 2,000,000 receipts and events)
+/// did to it (to its owner, the regulator and auditors).
 #[utoipa::path(get, path = "/account/{id}/events", tag = "accounts",
     params(("id" = u64, Path), RecentQuery), security(("read_token" = [])),
     responses((status = 200, body = AccountEvents), (status = 400, body = error::ErrorBody),
