@@ -83,36 +83,35 @@ BEGIN
         ON CONFLICT (account, instrument) DO UPDATE SET balance = holdings.balance + amount;
 END $$;
 
--- The sender's nonce, used once, in order.
-CREATE OR REPLACE FUNCTION use_nonce(s integer, n bigint)
-RETURNS void LANGUAGE plpgsql AS $$
+-- The acting owner's next nonce for a transaction debiting account `a`, used once and in
+-- order (the row stays locked until the transaction commits).
+CREATE OR REPLACE FUNCTION take_nonce(a bigint, OUT sender integer, OUT nonce bigint)
+LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE nonces SET next = next + 1 WHERE sender = s AND next = n;
-    IF NOT FOUND THEN RAISE EXCEPTION 'NonceGap'; END IF;
+    SELECT owner INTO sender FROM accounts WHERE id = a;
+    UPDATE nonces SET next = next + 1 WHERE nonces.sender = take_nonce.sender
+        RETURNING next - 1 INTO nonce;
+    IF nonce IS NULL THEN RAISE EXCEPTION 'UnknownSender'; END IF;
 END $$;
 
 -- A free-of-payment transfer by the debited account's owner.
 CREATE OR REPLACE FUNCTION transfer(f bigint, t bigint, inst bigint, amount numeric)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE s integer; n bigint;
+DECLARE r record;
 BEGIN
-    SELECT owner INTO s FROM accounts WHERE id = f;
-    SELECT next INTO n FROM nonces WHERE sender = s FOR UPDATE;
-    PERFORM use_nonce(s, n);
+    r := take_nonce(f);
     PERFORM move_units(f, t, inst, amount);
-    INSERT INTO receipts (sender, nonce, code) VALUES (s, n, 0);
+    INSERT INTO receipts (sender, nonce, code) VALUES (r.sender, r.nonce, 0);
 END $$;
 
 -- A DvP: the note from seller to buyer against cash from buyer to seller, both legs or
 -- neither (one PostgreSQL transaction).
 CREATE OR REPLACE FUNCTION dvp(seller bigint, buyer bigint)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE s integer; n bigint;
+DECLARE r record;
 BEGIN
-    SELECT owner INTO s FROM accounts WHERE id = seller;
-    SELECT next INTO n FROM nonces WHERE sender = s FOR UPDATE;
-    PERFORM use_nonce(s, n);
+    r := take_nonce(seller);
     PERFORM move_units(seller, buyer, 2, 10000);
     PERFORM move_units(buyer, seller, 1, 9950);
-    INSERT INTO receipts (sender, nonce, code) VALUES (s, n, 0);
+    INSERT INTO receipts (sender, nonce, code) VALUES (r.sender, r.nonce, 0);
 END $$;
