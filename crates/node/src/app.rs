@@ -199,6 +199,7 @@ impl AppState {
             time: block.time,
             outcome: BlockOutcome::default(),
         })]);
+        inner.finalized_weight = inner.finalized.iter().map(|b| b.weight()).sum();
     }
 
     /// The one lock policy of the node's state: it guards bookkeeping only, and every
