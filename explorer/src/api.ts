@@ -71,6 +71,8 @@ export interface TxInfo {
   failed_op?: number;
   transaction?: { sender: string; nonce: number; expires_at_ms: number; operations: Record<string, unknown>[] };
   events?: Record<string, unknown>[];
+  /** An applied transfer batch's per-transfer outcomes (to its approvers, the regulator and auditors). */
+  batch?: { transfers: number; applied: number; failures: { index: number; code: number; code_name: string }[] };
 }
 export interface Holding {
   account: number;

@@ -196,6 +196,21 @@ async function main() {
     await shot(page, "02-dvp");
   });
 
+  await check("an institution batch shows each transfer's result", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tally-batch-"));
+    const file = join(dir, "batch.txt");
+    writeFileSync(file, "300:400:1:1.00\n300:400:1:1000000000.00\n");
+    const r = cli("dealer-a", "transfer-batch", "--file", file);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(r.code, 0, `tally transfer-batch failed: ${r.out} ${r.err ?? ""}`);
+    await page.goto(`${net.explorer}#/tx/${txId(r.out)}`);
+    await page.waitForSelector("#tx-batch", { timeout: WAIT });
+    assert.match(await page.textContent("#tx-batch"), /1 of 2 transfers applied/);
+    assert.match(await page.textContent("#tx-batch-failures"), /#1\s*InsufficientBalance \(500\)/);
+    assert.match(await page.textContent('.op[data-op="TransferBatch"]'), /institution batch of 2 transfers/);
+    await shot(page, "02b-batch");
+  });
+
   let rejected = "";
   await check("a rejected transfer shows the compliance rule that failed", async () => {
     const freeze = cli("regulator", "account", "freeze", "500", "--reason", "7");

@@ -180,6 +180,15 @@ export async function txView(root: HTMLElement, id: string): Promise<void> {
       ["expires", body ? time(body.expires_at_ms) : "–"],
     ]),
     ruleOf(tx),
+    tx.batch
+      ? section(
+          "Transfer batch: each transfer's result",
+          h("p", { id: "tx-batch" }, `${tx.batch.applied} of ${tx.batch.transfers} transfers applied; every transfer not listed below applied, and a linked chain applied all or none.`),
+          tx.batch.failures.length
+            ? table(["transfer", "result"], tx.batch.failures.map((f) => [`#${f.index}`, `${f.code_name} (${f.code})`]), { id: "tx-batch-failures" })
+            : null,
+        )
+      : null,
     body
       ? section("Operations", body.operations.map((op, i) => operation(op, i, tx.failed_op, ctx)))
       : notice(
