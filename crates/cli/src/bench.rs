@@ -55,8 +55,8 @@ pub struct Args {
     /// What each transaction does: `transfer` (one cent of cash) or `dvp` (a two-leg
     /// settlement, $100 face of the Treasury note against $99.50 of cash, signed by both
     /// payers: two signatures per transaction).
-    #[arg(long, default_value = "transfer", value_parser = ["transfer", "dvp"])]
-    pub mix: String,
+    #[arg(long, value_enum, default_value_t = Mix::Transfer)]
+    pub mix: Mix,
     /// A PostgreSQL loaded by `bench/postgres/setup.sh` (the URL it prints): after the
     /// network run, the same checks of a transfer and of a DvP run there with `pgbench`
     /// (64 clients, durable commits) for `--duration` seconds each, and their rates are
@@ -85,6 +85,34 @@ pub struct Args {
     /// `human` or `json` (one JSON object on stdout): set from the global `--output`.
     #[arg(skip = String::from("human"))]
     pub output: String,
+}
+
+/// What each transaction of the workload does.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mix {
+    /// One-cent transfers (one, or a batch of them).
+    Transfer,
+    /// Two-leg DvPs signed by both payers.
+    Dvp,
+}
+
+impl Mix {
+    /// Signatures each transaction carries: every payer signs.
+    fn signatures(self) -> u64 {
+        match self {
+            Mix::Transfer => 1,
+            Mix::Dvp => 2,
+        }
+    }
+
+    /// What the figures count.
+    fn unit(self) -> &'static str {
+        match self {
+            Mix::Transfer => "transfers",
+            Mix::Dvp => "DvPs",
+        }
+    }
 }
 
 /// First key seed of the benchmark's senders (development keys).
@@ -148,15 +176,66 @@ fn genesis(senders: usize) -> Result<tally_ledger::Genesis, String> {
     Ok(g)
 }
 
-/// `count` transactions, each of `per_tx` transfers of one cent (a lone `Transfer`, or a
-/// `TransferBatch` when `per_tx` > 1) from sender `k % senders` to the next senders, each
-/// sender's nonces consecutive; signed on every core.
+/// Sender `i`'s transaction: `per_tx` one-cent transfers to the next senders (a lone
+/// `Transfer`, or a `TransferBatch` when `per_tx` > 1; never back to itself), or a DvP
+/// with the next sender ($100 face of the note against $99.50 of cash). The keys that must
+/// sign it come with it.
+fn operation(i: usize, senders: usize, per_tx: u64, mix: Mix) -> (Operation, Vec<usize>) {
+    let next = (i + 1) % senders;
+    let leg = |j: u64| {
+        let ahead = usize::try_from(j % (senders as u64 - 1).max(1)).unwrap_or(0);
+        Leg {
+            from: sender_account(i),
+            to: sender_account((next + ahead) % senders),
+            instrument: USD,
+            amount: 1,
+        }
+    };
+    match mix {
+        Mix::Dvp => {
+            let legs = vec![
+                Leg {
+                    from: sender_account(i),
+                    to: sender_account(next),
+                    instrument: UST_2034,
+                    amount: 10_000,
+                },
+                Leg {
+                    from: sender_account(next),
+                    to: sender_account(i),
+                    instrument: USD,
+                    amount: 9_950,
+                },
+            ];
+            let legs = BoundedVec::new(legs).expect("two legs");
+            (Operation::Settle(Settle { legs }), vec![i, next])
+        }
+        Mix::Transfer if per_tx == 1 => (Operation::Transfer(Transfer { leg: leg(0) }), vec![i]),
+        Mix::Transfer => {
+            let transfers = (0..per_tx)
+                .map(|j| BatchTransfer {
+                    leg: leg(j),
+                    linked: false,
+                })
+                .collect();
+            let transfers =
+                BoundedVec::new(transfers).expect("--batch-signed is at most MAX_BATCH_TRANSFERS");
+            (
+                Operation::TransferBatch(TransferBatch { transfers }),
+                vec![i],
+            )
+        }
+    }
+}
+
+/// `count` transactions ([operation]) from sender `k % senders`, each sender's nonces
+/// consecutive; signed on every core.
 fn workload(
     chain: &ChainId,
     senders: usize,
     count: u64,
     per_tx: u64,
-    dvp: bool,
+    mix: Mix,
     expires: Timestamp,
 ) -> Vec<SignedTx> {
     let keys: Vec<PrivateKey> = (0..senders).map(sender_key).collect();
@@ -170,67 +249,16 @@ fn workload(
                     (t * per..((t + 1) * per).min(count))
                         .map(|k| {
                             let i = usize::try_from(k % senders as u64).unwrap_or(0);
-                            // Transfer j goes to the (j mod (senders - 1)) + 1-th next
-                            // sender: never back to the sender itself.
-                            let leg = |j: u64| Leg {
-                                from: sender_account(i),
-                                to: sender_account(
-                                    (i + 1
-                                        + usize::try_from(j % (senders as u64 - 1).max(1))
-                                            .unwrap_or(0))
-                                        % senders,
-                                ),
-                                instrument: USD,
-                                amount: 1,
-                            };
-                            let buyer = (i + 1) % senders;
-                            let op = if dvp {
-                                // The note from sender i, cash from the next sender.
-                                let legs = vec![
-                                    Leg {
-                                        from: sender_account(i),
-                                        to: sender_account(buyer),
-                                        instrument: UST_2034,
-                                        amount: 10_000,
-                                    },
-                                    Leg {
-                                        from: sender_account(buyer),
-                                        to: sender_account(i),
-                                        instrument: USD,
-                                        amount: 9_950,
-                                    },
-                                ];
-                                Operation::Settle(Settle {
-                                    legs: BoundedVec::new(legs).expect("two legs"),
-                                })
-                            } else if per_tx == 1 {
-                                Operation::Transfer(Transfer { leg: leg(0) })
-                            } else {
-                                let transfers = (0..per_tx)
-                                    .map(|j| BatchTransfer {
-                                        leg: leg(j),
-                                        linked: false,
-                                    })
-                                    .collect();
-                                Operation::TransferBatch(TransferBatch {
-                                    transfers: BoundedVec::new(transfers)
-                                        .expect("--batch-signed is at most MAX_BATCH_TRANSFERS"),
-                                })
-                            };
+                            let (op, signers) = operation(i, senders, per_tx, mix);
+                            let signers: Vec<&PrivateKey> =
+                                signers.iter().map(|&s| &keys[s]).collect();
                             Transaction {
                                 sender: keys[i].public_key(),
                                 nonce: k / senders as u64,
                                 expires_at: expires,
                                 operations: BoundedVec::new(vec![op]).expect("one operation"),
                             }
-                            .sign(
-                                chain,
-                                &if dvp {
-                                    vec![&keys[i], &keys[buyer]]
-                                } else {
-                                    vec![&keys[i]]
-                                },
-                            )
+                            .sign(chain, &signers)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -314,7 +342,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         return Err("--senders, --batch and --duration must be positive".into());
     }
     let per_tx = args.batch_signed.unwrap_or(1);
-    let dvp = args.mix == "dvp";
+    let dvp = args.mix == Mix::Dvp;
     if (per_tx > 1 || dvp) && args.senders < 2 {
         return Err("--batch-signed and --mix dvp need at least two --senders".into());
     }
@@ -341,13 +369,19 @@ pub fn run(args: &Args) -> Result<(), String> {
 
     // 1. The machine's verification ceiling, measured on an idle machine.
     say("measuring ed25519 batch verification …".into());
-    let sample = workload(&chain, args.senders, 16_384, 1, false, Timestamp(u64::MAX));
+    let sample = workload(
+        &chain,
+        args.senders,
+        16_384,
+        1,
+        Mix::Transfer,
+        Timestamp(u64::MAX),
+    );
     let per_core = verify_rate_per_core(&chain, &sample);
     drop(sample);
     let cores = cores();
     // A DvP carries two signatures (both payers'): half as many fit.
-    let signatures_per_tx = if args.mix == "dvp" { 2 } else { 1 };
-    let ceiling = cores as u64 * per_core / args.validators as u64 / signatures_per_tx;
+    let ceiling = cores as u64 * per_core / args.validators as u64 / args.mix.signatures();
     say(format!(
         "  {per_core} signatures/s per core, {cores} cores, {} validators: ceiling {ceiling} transfers/s",
         args.validators
@@ -476,7 +510,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         );
         println!(
             "  sustained        {tps:>10} {}/s  ({}.{}% of ceiling{})",
-            if dvp { "DvPs" } else { "transfers" },
+            args.mix.unit(),
             permille / 10,
             permille % 10,
             if per_tx > 1 {
@@ -496,7 +530,7 @@ pub fn run(args: &Args) -> Result<(), String> {
         println!("  verify (batch)   {per_core:>10} signatures/s per core");
         println!(
             "  ceiling          {ceiling:>10} {}/s  (cores × batch rate ÷ validators{})",
-            if dvp { "DvPs" } else { "transfers" },
+            args.mix.unit(),
             if dvp { " ÷ 2 signatures" } else { "" }
         );
         println!(
@@ -549,14 +583,13 @@ fn network_run(
     say: &dyn Fn(String),
 ) -> Result<(Record, Elapsed, Vec<u64>), String> {
     let per_tx = args.batch_signed.unwrap_or(1);
-    let dvp = args.mix == "dvp";
     // The workload, signed before the clock starts.
     let count = (rate * args.duration / per_tx).clamp(1, MAX_WORKLOAD);
     say(format!(
         "signing {count} transactions of {per_tx} transfer(s) …"
     ));
     let expires = Timestamp(now_ms() + 3_600_000);
-    let txs = workload(chain, args.senders, count, per_tx, dvp, expires);
+    let txs = workload(chain, args.senders, count, per_tx, args.mix, expires);
     let ids: Vec<Hash32> = txs.iter().map(|t| t.tx.id(chain)).collect();
     // A fresh network.
     if args.home.exists() {

@@ -754,6 +754,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
         .await?
         .ok()?;
         let merkleized = commit::<E>(batches, height, &writes).await;
+        let block_work = work(&txs);
         let elapsed = runtime
             .current()
             .duration_since(started)
@@ -776,7 +777,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
                 block.txs.push(forgery.tx.clone()); // test-only Byzantine proposer
             }
             // A proposer skips verification: its cost per unit of work is a lower bound.
-            shared.budget.observe(work(&txs), elapsed);
+            shared.budget.observe(block_work, elapsed);
         }
         let digest = hash32(&block.digest());
         if let Some(forgery) = &mut self.state.lock().forgery {
@@ -786,7 +787,7 @@ impl<E: Spawner + StorageContext + Clock + CryptoRng> Application<E> for LedgerA
             height,
             outcome,
             senders: senders(&txs),
-            work: work(&txs),
+            work: block_work,
         };
         if !self.state.record(digest, parent_digest, writes, executed) {
             return None;

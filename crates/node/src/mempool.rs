@@ -144,9 +144,14 @@ pub struct Admitted {
     pub raw: Vec<u8>,
     /// [wire_digest] of `raw`.
     pub wire: Hash32,
+}
+
+impl Admitted {
     /// Units of execution work ([tally_types::Transaction::work]): one, or a batch's
     /// transfers.
-    pub work: usize,
+    pub fn work(&self) -> usize {
+        self.tx.tx().work()
+    }
 }
 
 /// Digest of a transaction's exact encoding (transaction and approvals): equal digests
@@ -450,15 +455,7 @@ impl Mempool {
         for ((i, raw, wire), v) in slots.into_iter().zip(verified) {
             results[i] = match v {
                 Err(e) => Err(AdmitError::BadSignature(e)),
-                Ok(tx) => {
-                    let work = tx.tx().work();
-                    self.insert(Admitted {
-                        tx,
-                        raw,
-                        wire,
-                        work,
-                    })
-                }
+                Ok(tx) => self.insert(Admitted { tx, raw, wire }),
             };
         }
         results
@@ -497,7 +494,7 @@ impl Mempool {
         }
         queue.insert(tx.nonce, id);
         self.bytes += size;
-        self.work += admitted.work;
+        self.work += admitted.work();
         self.by_wire.insert(admitted.wire, id);
         self.by_expiry.insert((tx.expires_at, id));
         self.entries.insert(id, Arc::new(admitted));
@@ -569,13 +566,14 @@ impl Mempool {
                 }
                 // Over the work budget: this sender waits for the next block; smaller
                 // transactions of other senders may still fit.
-                if !out.is_empty() && work + entry.work > max_work {
+                let entry_work = entry.work();
+                if !out.is_empty() && work + entry_work > max_work {
                     continue;
                 }
                 cursor.next();
                 *expected += 1;
                 bytes += entry.raw.len();
-                work += entry.work;
+                work += entry_work;
                 proofs += carried;
                 out.push(Arc::clone(entry));
                 progressed = true;
@@ -596,7 +594,7 @@ impl Mempool {
             let removed = self.by_expiry.remove(&(entry.tx.tx().expires_at, *id));
             assert!(removed, "expiry index out of step with the entries");
             self.bytes -= entry.raw.len();
-            self.work -= entry.work;
+            self.work -= entry.work();
             let sender = entry.tx.tx().sender.as_ref();
             if let Some(q) = self.by_sender.get_mut(sender) {
                 q.remove(&entry.tx.tx().nonce);
@@ -645,7 +643,7 @@ impl Mempool {
         assert!(self.by_sender.values().all(|q| !q.is_empty()));
         let bytes: usize = self.entries.values().map(|e| e.raw.len()).sum();
         assert_eq!(self.bytes, bytes);
-        let work: usize = self.entries.values().map(|e| e.work).sum();
+        let work: usize = self.entries.values().map(|e| e.work()).sum();
         assert_eq!(self.work, work);
         assert!(self.entries.len() <= self.cfg.max_txs && self.bytes <= self.cfg.max_bytes);
     }

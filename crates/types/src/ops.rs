@@ -842,9 +842,7 @@ impl Operation {
             _ => None,
         }
     }
-}
 
-impl Operation {
     /// Units of execution work the operation stands for: a batch counts each transfer,
     /// every other operation one. Proposers size blocks, and admission its backlog, in
     /// these units.

@@ -169,9 +169,25 @@ impl EncodeSize for Approvals {
 impl Read for Approvals {
     type Cfg = ();
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
-        let list = BoundedVec::<Approval, MAX_APPROVALS_PER_TX>::read(buf)?.into_inner();
-        if list.is_empty() {
-            return Err(Error::Invalid("Approvals", "no approval"));
+        Self::read_reusing(buf, None)
+    }
+}
+
+impl Approvals {
+    /// Reads 1 to [MAX_APPROVALS_PER_TX] approvals, strictly ascending by key. A key whose
+    /// bytes are `known`'s is not decoded again: decoding a key decompresses a curve
+    /// point, and every validator decodes every transaction, whose sender always approves.
+    fn read_reusing(buf: &mut impl Buf, known: Option<&PublicKey>) -> Result<Self, Error> {
+        let count = usize::read_cfg(buf, &RangeCfg::new(1..=MAX_APPROVALS_PER_TX))?;
+        let mut list = Vec::with_capacity(count);
+        for _ in 0..count {
+            let raw = <[u8; 32]>::read(buf)?;
+            let key = match known {
+                Some(k) if raw.as_slice() == k.as_ref() => k.clone(),
+                _ => PublicKey::decode_cfg(commonware_codec::Copying(raw.as_slice()), &())?,
+            };
+            let signature = Signature::read(buf)?;
+            list.push(Approval { key, signature });
         }
         if !list.windows(2).all(|w| w[0].key < w[1].key) {
             return Err(Error::Invalid("Approvals", "keys not strictly ascending"));
@@ -200,32 +216,14 @@ impl EncodeSize for SignedTx {
         self.tx.encode_size() + self.approvals.encode_size()
     }
 }
-/// Decoded as the concatenation of its fields, except that an approval by the sender's
-/// key (every transaction has one) reuses the sender's decoded key: decoding a key
-/// decompresses a curve point, and every validator decodes every transaction.
+/// Decoded as the concatenation of its fields; the sender's own approval reuses the
+/// sender's decoded key ([Approvals::read_reusing]).
 impl Read for SignedTx {
     type Cfg = ();
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
         let tx = Transaction::read(buf)?;
-        let count = usize::read_cfg(buf, &RangeCfg::new(1..=MAX_APPROVALS_PER_TX))?;
-        let mut list = Vec::with_capacity(count);
-        for _ in 0..count {
-            let raw = <[u8; 32]>::read(buf)?;
-            let key = if raw.as_slice() == tx.sender.as_ref() {
-                tx.sender.clone()
-            } else {
-                PublicKey::decode_cfg(commonware_codec::Copying(raw.as_slice()), &())?
-            };
-            let signature = Signature::read(buf)?;
-            list.push(Approval { key, signature });
-        }
-        if !list.windows(2).all(|w| w[0].key < w[1].key) {
-            return Err(Error::Invalid("Approvals", "keys not strictly ascending"));
-        }
-        Ok(Self {
-            tx,
-            approvals: Approvals(list),
-        })
+        let approvals = Approvals::read_reusing(buf, Some(&tx.sender))?;
+        Ok(Self { tx, approvals })
     }
 }
 
