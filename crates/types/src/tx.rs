@@ -217,7 +217,7 @@ impl EncodeSize for SignedTx {
     }
 }
 /// Decoded as the concatenation of its fields; the sender's own approval reuses the
-/// sender's decoded key ([Approvals::read_reusing]).
+/// sender's decoded key (`Approvals::read_reusing`).
 impl Read for SignedTx {
     type Cfg = ();
     fn read_cfg(buf: &mut impl Buf, _: &()) -> Result<Self, Error> {
